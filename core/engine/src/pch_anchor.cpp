@@ -1,0 +1,1 @@
+// Anchors the precompiled <torch/torch.h> shared by the engine targets.

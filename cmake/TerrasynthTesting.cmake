@@ -10,6 +10,11 @@ else()
 endif()
 include(GoogleTest)
 
+if(TERRASYNTH_ENGINE_ONLY)
+  set(TERRASYNTH_TESTS_HAVE_GDAL 0)
+else()
+  set(TERRASYNTH_TESTS_HAVE_GDAL 1)
+endif()
 configure_file(${CMAKE_SOURCE_DIR}/cmake/test_paths.h.in
                ${CMAKE_BINARY_DIR}/generated/terrasynth/test_paths.h @ONLY)
 

@@ -1,0 +1,83 @@
+#include "runtime/conditioning.h"
+
+#include <cmath>
+
+#include "terrasynth/engine/error.h"
+
+namespace terrasynth::engine {
+
+namespace {
+void require_pixel_latent(const ConditioningSpec& spec) {
+  if (spec.latent_type != "pixel_unshuffle")
+    throw EngineError(EngineError::Kind::Unsupported,
+                      "latent type '" + spec.latent_type + "' needs its autoencoder");
+}
+}  // namespace
+
+torch::Tensor pixels_to_latent(const torch::Tensor& images, const ConditioningSpec& spec) {
+  require_pixel_latent(spec);
+  return torch::pixel_unshuffle(images * 2.0 - 1.0, spec.latent_factor);
+}
+
+torch::Tensor latent_to_pixels(const torch::Tensor& latent, const ConditioningSpec& spec) {
+  require_pixel_latent(spec);
+  return ((torch::pixel_shuffle(latent, spec.latent_factor) + 1.0) * 0.5).clamp(0.0, 1.0);
+}
+
+torch::Tensor layout_fractions(const torch::Tensor& classes, int num_classes, int factor) {
+  TORCH_CHECK(classes.dim() == 3, "class maps must be [B,H,W]");
+  auto ids = classes.to(torch::kLong);
+  // Unknown (>= num_classes) pixels go to an extra slot that is dropped.
+  ids = torch::where(ids < num_classes, ids, torch::full_like(ids, num_classes));
+  auto onehot = torch::one_hot(ids, num_classes + 1).permute({0, 3, 1, 2}).to(torch::kFloat);
+  onehot = onehot.narrow(1, 0, num_classes);
+  if (factor == 1) return onehot.contiguous();
+  return torch::avg_pool2d(onehot, {factor, factor}, {factor, factor});
+}
+
+torch::Tensor inpaint_channels(const torch::Tensor& known, const torch::Tensor& mask,
+                               const ConditioningSpec& spec) {
+  const auto keep = 1.0 - mask;
+  auto known_latent = pixels_to_latent(known, spec) * torch::pixel_unshuffle(keep.expand_as(known), spec.latent_factor);
+  auto mask_small = torch::avg_pool2d(mask, {spec.latent_factor, spec.latent_factor},
+                                      {spec.latent_factor, spec.latent_factor});
+  return torch::cat({known_latent, mask_small}, 1);
+}
+
+torch::Tensor class_vectors(const Manifest& manifest, const std::vector<int>& styles,
+                            const std::vector<int>& scenes, const std::vector<double>& gsds) {
+  const int n_styles = static_cast<int>(manifest.info.styles.size());
+  const int n_scenes = static_cast<int>(manifest.info.scenes.size());
+  const int64_t batch = static_cast<int64_t>(styles.size());
+  TORCH_CHECK(scenes.size() == styles.size() && gsds.size() == styles.size(),
+              "class vector inputs must have one entry per sample");
+  auto out = torch::zeros({batch, n_styles + n_scenes + 2});
+  auto acc = out.accessor<float, 2>();
+  const auto& spec = manifest.conditioning;
+  for (int64_t b = 0; b < batch; ++b) {
+    if (styles[b] >= 0 && styles[b] < n_styles) acc[b][styles[b]] = 1.f;
+    if (scenes[b] >= 0 && scenes[b] < n_scenes) acc[b][n_styles + scenes[b]] = 1.f;
+    if (gsds[b] > 0) {
+      acc[b][n_styles + n_scenes] = 1.f;
+      acc[b][n_styles + n_scenes + 1] =
+          static_cast<float>(std::log2(gsds[b] / spec.gsd_reference) * spec.gsd_feature_scale);
+    }
+  }
+  return out;
+}
+
+torch::Tensor denoiser_input(const torch::Tensor& x_t, const torch::Tensor& layout,
+                             const torch::Tensor& inpaint, const ConditioningSpec& spec) {
+  std::vector<torch::Tensor> parts{x_t};
+  if (spec.layout) parts.push_back(layout.to(x_t.dtype()));
+  if (spec.inpaint) parts.push_back(inpaint.to(x_t.dtype()));
+  return parts.size() == 1 ? x_t : torch::cat(parts, 1);
+}
+
+int denoiser_input_channels(const Manifest& manifest) {
+  const auto& spec = manifest.conditioning;
+  return spec.latent_channels + spec.layout_channels(static_cast<int>(manifest.info.classes.size())) +
+         spec.inpaint_channels();
+}
+
+}  // namespace terrasynth::engine

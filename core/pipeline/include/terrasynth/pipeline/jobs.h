@@ -7,10 +7,27 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace terrasynth::pipeline {
+
+// Errors of the pipelines themselves (geo::GeoError and engine::EngineError pass through
+// unchanged). Messages name the option, file or model concerned and the problem.
+class JobError : public std::runtime_error {
+ public:
+  enum class Kind {
+    InvalidArgument,  // a request the caller got wrong (missing extent, bad GSD, bad band count)
+    ModelNotFound,    // no model package of that name or folder
+    TooLarge,         // a very large request without `force`
+  };
+  JobError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const noexcept { return kind_; }
+
+ private:
+  Kind kind_;
+};
 
 // Progress, warnings and cancellation of a running job. Callbacks may be called from the
 // thread that runs the job; `cancel` may be set from any thread.
@@ -33,6 +50,7 @@ struct TileParams {
   int tile = 0;        // pixels; 0 = model default
   int overlap = -1;    // pixels; < 0 = model default
   bool fast = false;   // shifted windows instead of fully fused MultiDiffusion
+  int chunk = 0;       // working pixels per chunk side (large outputs); 0 = automatic
 };
 
 struct DeviceParams {
@@ -56,7 +74,9 @@ struct GenerateJob {
   std::string crs;                              // any GDAL/PROJ definition, e.g. "EPSG:4326"
   std::string region_path;
   std::string region_layer;
-  double gsd = 0;  // output metres per pixel (in a geographic CRS: metres at the centre)
+  // Output metres per pixel (in a geographic CRS: metres at the centre, see docs/PIPELINES.md);
+  // 0 = the model's native GSD.
+  double gsd = 0;
 
   LayoutParams layout;
   std::string scene;  // scene class for layout-free generation, e.g. "forest"
@@ -80,7 +100,7 @@ struct InpaintJob {
   LayoutParams layout;      // optional layout for the regenerated area
   double grow_m = 0;        // grow the mask by this many metres
   double feather_m = -1;    // feather width in metres; < 0 = automatic
-  double gsd = 0;           // ground resolution of a raster without georeferencing
+  double gsd = 0;           // ground resolution of a raster without georeferencing (metres)
   std::string scene;
   std::string style;
   std::string model;
@@ -102,7 +122,8 @@ struct JobPlan {
   int work_height = 0;
   double work_gsd = 0;
   std::string work_crs;      // metric CRS the generation runs in
-  int tiles = 0;
+  int tiles = 0;             // window evaluations per denoising step, all chunks together
+  int chunks = 0;            // chunks the working grid is generated in
   double estimated_seconds = 0;
   bool needs_force = false;  // too large without --force
   std::vector<std::string> warnings;
@@ -116,6 +137,7 @@ struct JobResult {
   double seconds = 0;
   std::vector<std::string> warnings;
   std::vector<std::pair<std::string, std::string>> provenance;  // also in the GeoTIFF tags
+  int peak_rows_in_memory = 0;  // working-grid rows held at once (bounded by chunk + margin)
 };
 
 JobPlan plan_generate(const GenerateJob& job);

@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "runtime/conditioning.h"
+#include "terrasynth/test_paths.h"
+
+using namespace terrasynth::engine;
+
+namespace {
+Manifest base() {
+  std::ifstream in(std::string(TERRASYNTH_TEST_SOURCE_DIR) + "/configs/terrasynth-base.json");
+  nlohmann::json config;
+  in >> config;
+  return parse_manifest(config["model"].dump(), "model.json");
+}
+}  // namespace
+
+TEST(Conditioning, PixelLatentRoundTripsExactlyEnough) {
+  const Manifest m = base();
+  auto images = torch::rand({2, 3, 64, 96});
+  auto latent = pixels_to_latent(images, m.conditioning);
+  EXPECT_EQ(latent.sizes(), (std::vector<int64_t>{2, 48, 16, 24}));
+  EXPECT_LE(latent.abs().max().item<float>(), 1.f);
+  EXPECT_TRUE(torch::allclose(latent_to_pixels(latent, m.conditioning), images, 1e-6, 1e-6));
+}
+
+TEST(Conditioning, LayoutFractionsSumToKnownShare) {
+  auto classes = torch::full({1, 8, 8}, 255, torch::kUInt8);
+  classes.narrow(1, 0, 4).narrow(2, 0, 4).fill_(1);  // top-left block: building
+  classes[0][0][4] = 2;                               // one road pixel in the top-right block
+  auto f = layout_fractions(classes, 7, 4);
+  EXPECT_EQ(f.sizes(), (std::vector<int64_t>{1, 7, 2, 2}));
+  EXPECT_FLOAT_EQ(f[0][1][0][0].item<float>(), 1.f);
+  EXPECT_FLOAT_EQ(f[0][2][0][1].item<float>(), 1.f / 16.f);
+  EXPECT_FLOAT_EQ(f[0].sum(0)[1][1].item<float>(), 0.f) << "unknown pixels are no class";
+}
+
+TEST(Conditioning, ClassVectorsEncodeStyleSceneAndGsd) {
+  const Manifest m = base();
+  auto v = class_vectors(m, {1, -1}, {-1, 8}, {0.5, 0.0});
+  ASSERT_EQ(v.sizes(), (std::vector<int64_t>{2, 36}));
+  EXPECT_FLOAT_EQ(v[0][1].item<float>(), 1.f);
+  EXPECT_FLOAT_EQ(v[0].narrow(0, 0, 34).sum().item<float>(), 1.f) << "style only";
+  EXPECT_FLOAT_EQ(v[0][34].item<float>(), 1.f) << "gsd known";
+  EXPECT_FLOAT_EQ(v[0][35].item<float>(), 0.f) << "log2(0.5 / 0.5)";
+  EXPECT_FLOAT_EQ(v[1][4 + 8].item<float>(), 1.f) << "scene 8";
+  EXPECT_FLOAT_EQ(v[1][34].item<float>(), 0.f) << "gsd unknown";
+  EXPECT_FLOAT_EQ(class_vectors(m, {-1}, {-1}, {2.0})[0][35].item<float>(), 1.f) << "log2(4) * 0.5";
+}
+
+TEST(Conditioning, InpaintChannelsHideTheRegionToRegenerate) {
+  const Manifest m = base();
+  auto known = torch::rand({1, 3, 16, 16});
+  auto mask = torch::zeros({1, 1, 16, 16});
+  mask.narrow(2, 0, 8).fill_(1.f);  // regenerate the top half
+  auto c = inpaint_channels(known, mask, m.conditioning);
+  EXPECT_EQ(c.sizes(), (std::vector<int64_t>{1, 49, 4, 4}));
+  EXPECT_FLOAT_EQ(c.narrow(1, 0, 48).narrow(2, 0, 2).abs().sum().item<float>(), 0.f);
+  EXPECT_TRUE(torch::allclose(c.narrow(1, 0, 48).narrow(2, 2, 2),
+                              pixels_to_latent(known, m.conditioning).narrow(2, 2, 2)));
+  EXPECT_FLOAT_EQ(c[0][48][0][0].item<float>(), 1.f);
+  EXPECT_FLOAT_EQ(c[0][48][3][3].item<float>(), 0.f);
+  EXPECT_EQ(denoiser_input_channels(m), 48 + 7 + 49);
+}

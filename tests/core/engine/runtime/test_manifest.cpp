@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "runtime/manifest.h"
+#include "terrasynth/engine/error.h"
+#include "terrasynth/test_paths.h"
+
+using namespace terrasynth::engine;
+
+namespace {
+nlohmann::json base_manifest() {
+  std::ifstream in(std::string(TERRASYNTH_TEST_SOURCE_DIR) + "/configs/terrasynth-base.json");
+  nlohmann::json config;
+  in >> config;
+  return config["model"];
+}
+
+std::string parse_error(const nlohmann::json& manifest) {
+  try {
+    parse_manifest(manifest.dump(), "model.json");
+  } catch (const EngineError& error) {
+    EXPECT_EQ(error.kind(), EngineError::Kind::ModelFormat);
+    return error.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Manifest, ParsesTheDefaultModelsManifest) {
+  const Manifest manifest = parse_manifest(base_manifest().dump(), "model.json");
+  EXPECT_EQ(manifest.info.name, "terrasynth-base");
+  EXPECT_EQ(manifest.info.classes.size(), 7u);
+  EXPECT_EQ(manifest.info.classes[1], "building");
+  EXPECT_EQ(manifest.info.palette.size(), 7u);
+  EXPECT_EQ(manifest.info.styles.size(), 4u);
+  EXPECT_EQ(manifest.info.scenes.size(), 30u);
+  EXPECT_DOUBLE_EQ(manifest.info.native_gsd, 0.5);
+  EXPECT_EQ(manifest.conditioning.latent_channels, 48);
+  EXPECT_EQ(class_vector_size(manifest), 36);
+}
+
+TEST(Manifest, RejectsMalformedManifestsNamingTheProblem) {
+  EXPECT_NE(parse_error(nlohmann::json::array()).find("JSON object"), std::string::npos);
+  auto m = base_manifest();
+  m["format"] = "something-else";
+  EXPECT_NE(parse_error(m).find("format"), std::string::npos);
+  m = base_manifest();
+  m["classes"] = nlohmann::json::array();
+  EXPECT_NE(parse_error(m).find("classes"), std::string::npos);
+  m = base_manifest();
+  m["gsd"]["min"] = 5.0;
+  EXPECT_NE(parse_error(m).find("gsd"), std::string::npos);
+  m = base_manifest();
+  m["default_style"] = "mars";
+  EXPECT_NE(parse_error(m).find("mars"), std::string::npos);
+  m = base_manifest();
+  m["conditioning"]["latent"]["type"] = "wavelet";
+  EXPECT_NE(parse_error(m).find("wavelet"), std::string::npos);
+  m = base_manifest();
+  m["components"]["unet"] = "../../etc";
+  EXPECT_NE(parse_error(m).find("inside the model folder"), std::string::npos);
+  m = base_manifest();
+  m["classes"][0]["colour"] = {1, 2, 300};
+  EXPECT_NE(parse_error(m).find("colour"), std::string::npos);
+  EXPECT_NE(parse_error(nlohmann::json::parse("{\"format\": \"terrasynth-model\", \"format_version\": 9}"))
+                .find("format_version"),
+            std::string::npos);
+}
+
+TEST(Manifest, MissingFolderOrFileIsAnError) {
+  EXPECT_THROW(read_manifest("/nonexistent/model"), EngineError);
+  try {
+    read_manifest(TERRASYNTH_TEST_SOURCE_DIR);  // a folder without model.json
+    FAIL();
+  } catch (const EngineError& error) {
+    EXPECT_NE(std::string(error.what()).find("model.json"), std::string::npos);
+  }
+}

@@ -14,4 +14,13 @@ struct Command {
 
 std::vector<Command> all_commands();
 
+Command bench_command();     // cmd_bench.cpp
+Command evaluate_command();  // cmd_evaluate.cpp
+Command generate_command();  // cmd_generate.cpp
+Command inpaint_command();   // cmd_inpaint.cpp
+Command models_command();  // cmd_models.cpp
+
+Command rasterize_command();  // cmd_rasterize.cpp
+Command train_command();      // cmd_train.cpp
+
 }  // namespace terrasynth::cli

@@ -12,6 +12,13 @@ namespace terrasynth::cli {
 std::vector<Command> all_commands() {
   std::vector<Command> commands;
   // Subcommands register here, one line each, in the order `terrasynth --help` lists them.
+  commands.push_back(generate_command());
+  commands.push_back(inpaint_command());
+  commands.push_back(rasterize_command());
+  commands.push_back(models_command());
+  commands.push_back(train_command());
+  commands.push_back(evaluate_command());
+  commands.push_back(bench_command());
   return commands;
 }
 

@@ -35,7 +35,7 @@ struct ChunkLayout {
 };
 
 // Chunks of at most about `chunk` pixels a side, sizes balanced and rounded up to `multiple`,
-// never smaller than 2 * margin (except a canvas that is smaller itself).
+// at least the margin (the last row and column may be smaller: nothing continues them).
 ChunkLayout make_chunk_layout(int width, int height, int chunk, int margin, int feather,
                               int multiple);
 

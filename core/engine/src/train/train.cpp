@@ -388,16 +388,4 @@ TrainReport train(const TrainConfig& config, TrainDataSource& data, const Progre
   return trainer.run(progress, cancel, samples);
 }
 
-void export_model(const std::string& checkpoint, const std::string& out_dir, bool fp16) {
-  StateDict tensors = load_safetensors(checkpoint);
-  StateDict ema;
-  for (const auto& item : tensors)
-    if (item.key().rfind("ema.", 0) == 0)
-      ema.insert(item.key().substr(4), fp16 ? item.value().to(torch::kHalf) : item.value());
-  if (ema.is_empty())
-    throw EngineError(EngineError::Kind::ModelFormat, checkpoint + ": not a training checkpoint (no ema.* tensors)");
-  (void)out_dir;
-  throw EngineError(EngineError::Kind::Unsupported, "export_model: not wired yet");
-}
-
 }  // namespace terrasynth::engine

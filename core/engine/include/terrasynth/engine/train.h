@@ -84,8 +84,4 @@ TrainReport train(const TrainConfig& config, TrainDataSource& data,
                   const ProgressCallback& progress = {}, const CancelToken* cancel = nullptr,
                   const SampleGridCallback& samples = {});
 
-// Writes a model package (model.json, unet/config.json + fp16 safetensors, scheduler/) from a
-// checkpoint, using its EMA weights.
-void export_model(const std::string& checkpoint, const std::string& out_dir, bool fp16 = true);
-
 }  // namespace terrasynth::engine

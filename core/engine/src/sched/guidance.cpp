@@ -1,0 +1,52 @@
+#include "sched/guidance.h"
+
+#include <cmath>
+
+#include "terrasynth/engine/error.h"
+
+namespace terrasynth::engine::sched {
+
+ModelFn classifier_free_guidance(ModelFn model, const GuidanceOptions& options) {
+  if (!model)
+    throw EngineError(EngineError::Kind::InvalidArgument, "guidance: no model callback to wrap");
+  if (!std::isfinite(options.scale))
+    throw EngineError(EngineError::Kind::InvalidArgument,
+                      "guidance: the scale must be finite, got " + std::to_string(options.scale));
+  const double scale = options.scale;
+  if (scale == 1.0) {
+    return [model](const torch::Tensor& input, const ModelCall& call) {
+      ModelCall conditional = call;
+      conditional.branches.assign(static_cast<size_t>(input.size(0)), Branch::Conditional);
+      return model(input, conditional);
+    };
+  }
+  const bool batched = options.batched;
+  return [model, scale, batched](const torch::Tensor& input,
+                                 const ModelCall& call) -> torch::Tensor {
+    const int64_t b = input.size(0);
+    ModelCall cond = call;
+    cond.branches.assign(static_cast<size_t>(b), Branch::Conditional);
+    ModelCall uncond = call;
+    uncond.branches.assign(static_cast<size_t>(b), Branch::Unconditional);
+    torch::Tensor c;
+    torch::Tensor u;
+    if (batched) {
+      ModelCall both = call;
+      both.regions.insert(both.regions.end(), call.regions.begin(), call.regions.end());
+      both.branches = cond.branches;
+      both.branches.insert(both.branches.end(), uncond.branches.begin(), uncond.branches.end());
+      const torch::Tensor out = model(torch::cat({input, input}, 0), both);
+      if (!out.defined()) return {};
+      c = out.slice(0, 0, b);
+      u = out.slice(0, b, 2 * b);
+    } else {
+      c = model(input, cond);
+      if (!c.defined()) return {};
+      u = model(input, uncond);
+      if (!u.defined()) return {};
+    }
+    return u + scale * (c - u);
+  };
+}
+
+}  // namespace terrasynth::engine::sched

@@ -1,0 +1,60 @@
+#pragma once
+// Small in-memory raster operations of the inpainting pipeline: resampling planes between the
+// raster's resolution and the working resolution, distances to a mask (growing and feathering),
+// robust percentiles and the per-band linear regression that predicts extra bands from RGB.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace terrasynth::pipeline::detail {
+
+// A row-major plane of floats.
+struct Plane {
+  int width = 0;
+  int height = 0;
+  std::vector<float> data;
+
+  Plane() = default;
+  Plane(int w, int h, float fill = 0.f)
+      : width(w), height(h), data(static_cast<size_t>(w) * h, fill) {}
+  float& at(int x, int y) { return data[static_cast<size_t>(y) * width + x]; }
+  float at(int x, int y) const { return data[static_cast<size_t>(y) * width + x]; }
+};
+
+// Resamples to width x height: area average along an axis that shrinks, linear interpolation
+// (pixel centres aligned, edges clamped) along an axis that grows; same size is a copy.
+Plane resample(const Plane& source, int width, int height);
+// The largest value each target pixel's footprint touches (a conservative mask resampling):
+// along a growing axis the two nearest source pixels, along a shrinking one the covered ones.
+Plane resample_max(const Plane& source, int width, int height);
+
+// Euclidean-like (chamfer 1, sqrt 2) distance in pixels from every pixel to the nearest pixel
+// where `inside` is non-zero; 0 there, a large value when nothing is inside.
+Plane distance_to(const std::vector<uint8_t>& inside, int width, int height);
+
+// The soft inpainting mask: 1 where inside, a linear ramp 1 - d / (feather + 1) over `feather`
+// pixels outside, 0 beyond.
+Plane feathered(const Plane& distance, double feather);
+
+// The p-th percentile (p in [0, 100]) of the values, by nearest rank; values are reordered.
+double percentile(std::vector<float>& values, double p);
+
+// Least squares y = c0 + c1 r + c2 g + c3 b accumulated sample by sample.
+class LinearFit {
+ public:
+  void add(double r, double g, double b, double y);
+  size_t samples() const { return samples_; }
+  // The coefficients; a constant fit (the mean) when the colours do not span the space.
+  std::array<double, 4> solve() const;
+  static double predict(const std::array<double, 4>& c, double r, double g, double b) {
+    return c[0] + c[1] * r + c[2] * g + c[3] * b;
+  }
+
+ private:
+  std::array<std::array<double, 4>, 4> xtx_{};
+  std::array<double, 4> xty_{};
+  size_t samples_ = 0;
+};
+
+}  // namespace terrasynth::pipeline::detail

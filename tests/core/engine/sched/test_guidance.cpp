@@ -1,0 +1,89 @@
+// Classifier-free guidance as a model-callback wrapper.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "sched/guidance.h"
+#include "terrasynth/engine/error.h"
+
+using namespace terrasynth::engine;
+using namespace terrasynth::engine::sched;
+
+namespace {
+
+// A network whose two branches differ: conditional 2 x + 1, unconditional -x + t / 1000.
+struct RecordingModel {
+  std::vector<std::vector<Branch>> calls;
+  std::vector<int64_t> batch_sizes;
+  ModelFn fn() {
+    return [this](const torch::Tensor& x, const ModelCall& call) {
+      calls.push_back(call.branches);
+      batch_sizes.push_back(x.size(0));
+      EXPECT_EQ(call.regions.size(), static_cast<size_t>(x.size(0)));
+      std::vector<torch::Tensor> out;
+      for (int64_t b = 0; b < x.size(0); ++b) {
+        const bool cond = call.branch(static_cast<size_t>(b)) == Branch::Conditional;
+        out.push_back(cond ? 2 * x[b] + 1 : -x[b] + call.timestep / 1000);
+      }
+      return torch::stack(out);
+    };
+  }
+};
+
+ModelCall call_for(const torch::Tensor& x) {
+  ModelCall call;
+  call.timestep = 250;
+  for (int64_t b = 0; b < x.size(0); ++b) call.regions.push_back({b * 8, 0, x.size(3), x.size(2)});
+  return call;
+}
+
+}  // namespace
+
+TEST(Guidance, ScaleOneIsExactlyTheConditionalBranchWithOneCall) {
+  torch::manual_seed(1);
+  const torch::Tensor x = torch::randn({3, 4, 6, 5});
+  RecordingModel m;
+  const torch::Tensor out = classifier_free_guidance(m.fn(), {1.0, true})(x, call_for(x));
+  EXPECT_TRUE(torch::equal(out, 2 * x + 1));
+  ASSERT_EQ(m.calls.size(), 1u);
+  EXPECT_EQ(m.calls[0], std::vector<Branch>(3, Branch::Conditional));
+}
+
+TEST(Guidance, BatchedAndSequentialGiveTheGuidedOutput) {
+  torch::manual_seed(2);
+  const torch::Tensor x = torch::randn({2, 4, 6, 5});
+  const double scale = 3.5;
+  const torch::Tensor cond = 2 * x + 1;
+  const torch::Tensor uncond = -x + 0.25;
+  const torch::Tensor expected = uncond + scale * (cond - uncond);
+
+  RecordingModel batched;
+  const torch::Tensor a = classifier_free_guidance(batched.fn(), {scale, true})(x, call_for(x));
+  EXPECT_TRUE(torch::allclose(a, expected, 1e-6, 1e-6));
+  ASSERT_EQ(batched.calls.size(), 1u);
+  EXPECT_EQ(batched.batch_sizes[0], 4);
+  EXPECT_EQ(batched.calls[0], (std::vector<Branch>{Branch::Conditional, Branch::Conditional,
+                                                   Branch::Unconditional, Branch::Unconditional}));
+
+  RecordingModel sequential;
+  const torch::Tensor b = classifier_free_guidance(sequential.fn(), {scale, false})(x, call_for(x));
+  EXPECT_TRUE(torch::allclose(b, expected, 1e-6, 1e-6));
+  ASSERT_EQ(sequential.calls.size(), 2u);
+  EXPECT_EQ(sequential.batch_sizes, (std::vector<int64_t>{2, 2}));
+  EXPECT_TRUE(torch::equal(a, b));
+}
+
+TEST(Guidance, ScaleZeroIsTheUnconditionalBranch) {
+  const torch::Tensor x = torch::linspace(-1, 1, 40).view({1, 1, 5, 8});
+  RecordingModel m;
+  const torch::Tensor out = classifier_free_guidance(m.fn(), {0.0, true})(x, call_for(x));
+  EXPECT_TRUE(torch::allclose(out, -x + 0.25, 1e-6, 1e-6));
+}
+
+TEST(Guidance, PropagatesCancellationAndRejectsBadInput) {
+  const ModelFn cancelled = [](const torch::Tensor&, const ModelCall&) { return torch::Tensor(); };
+  const torch::Tensor x = torch::zeros({1, 1, 2, 2});
+  EXPECT_FALSE(classifier_free_guidance(cancelled, {2.0, true})(x, call_for(x)).defined());
+  EXPECT_FALSE(classifier_free_guidance(cancelled, {2.0, false})(x, call_for(x)).defined());
+  EXPECT_THROW(classifier_free_guidance(ModelFn(), {2.0, true}), EngineError);
+  EXPECT_THROW(classifier_free_guidance(cancelled, {NAN, true}), EngineError);
+}

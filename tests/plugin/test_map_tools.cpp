@@ -121,8 +121,9 @@ TEST_F(ShapeMapToolTest, PolygonClosedByRightClick) {
   const QgsGeometry polygon = finished[0];
   EXPECT_EQ(polygon.type(), QgsWkbTypes::PolygonGeometry);
   EXPECT_EQ(polygon.constGet()->nCoordinates(), 5);  // four vertices, closed
-  // Shoelace area of (100,100) (200,100) (200,200) (150,250) in pixels = metres here.
-  EXPECT_NEAR(polygon.area(), 100 * 100 + 0.5 * 100 * 50, 1e-6);
+  // Shoelace area of (100,100) (200,100) (200,200) (150,250) in pixels = metres here:
+  // |(-10000) + 20000 + 20000 + (-10000)| / 2.
+  EXPECT_NEAR(polygon.area(), 10000, 1e-6);
   EXPECT_TRUE(polygon.boundingBox().contains(map(150, 250)));
 }
 

@@ -16,12 +16,15 @@ void require_pixel_latent(const ConditioningSpec& spec) {
 
 torch::Tensor pixels_to_latent(const torch::Tensor& images, const ConditioningSpec& spec) {
   require_pixel_latent(spec);
-  return torch::pixel_unshuffle(images * 2.0 - 1.0, spec.latent_factor);
+  // Natural imagery mapped to [-1, 1] has a standard deviation around 0.2; the scaling factor
+  // brings it nearer unit variance so the noise schedule destroys and forms structure evenly.
+  return torch::pixel_unshuffle((images * 2.0 - 1.0) * spec.latent_scale, spec.latent_factor);
 }
 
 torch::Tensor latent_to_pixels(const torch::Tensor& latent, const ConditioningSpec& spec) {
   require_pixel_latent(spec);
-  return ((torch::pixel_shuffle(latent, spec.latent_factor) + 1.0) * 0.5).clamp(0.0, 1.0);
+  return ((torch::pixel_shuffle(latent, spec.latent_factor) / spec.latent_scale + 1.0) * 0.5)
+      .clamp(0.0, 1.0);
 }
 
 torch::Tensor layout_fractions(const torch::Tensor& classes, int num_classes, int factor) {

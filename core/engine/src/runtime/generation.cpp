@@ -156,7 +156,13 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
   };
 
   const double guidance = request.sampler.guidance < 0 ? info.default_guidance : request.sampler.guidance;
-  sched::ModelFn guided = sched::classifier_free_guidance(window_model, {guidance, true});
+  sched::GuidanceOptions guidance_options;
+  guidance_options.scale = guidance;
+  guidance_options.interval_start =
+      request.sampler.guidance_start >= 0 ? request.sampler.guidance_start : info.guidance_interval[0];
+  guidance_options.interval_end =
+      request.sampler.guidance_end >= 0 ? request.sampler.guidance_end : info.guidance_interval[1];
+  sched::ModelFn guided = sched::classifier_free_guidance(window_model, guidance_options);
   tiling::TiledOptions tiled;
   tiled.mode = request.tiling.mode;
   const int64_t tile_px = request.tiling.tile > 0 ? request.tiling.tile : info.tile_size;

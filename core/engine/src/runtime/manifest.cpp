@@ -1,5 +1,6 @@
 #include "runtime/manifest.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -116,6 +117,16 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
   info.default_sampler = get_or<std::string>(sampler, "name", "dpmpp_2m", label);
   info.default_steps = get_or<int>(sampler, "steps", 20, label);
   info.default_guidance = get_or<double>(sampler, "guidance", 1.0, label);
+  if (sampler.contains("guidance_interval")) {
+    const auto& interval = sampler.at("guidance_interval");
+    if (!interval.is_array() || interval.size() != 2 || !interval[0].is_number() ||
+        !interval[1].is_number())
+      fail(label, "sampler guidance_interval must be [start, end] (fractions of the steps)");
+    info.guidance_interval = {interval[0].get<double>(), interval[1].get<double>()};
+    if (!(info.guidance_interval[0] >= 0 && info.guidance_interval[0] <= info.guidance_interval[1] &&
+          info.guidance_interval[1] <= 1))
+      fail(label, "sampler guidance_interval must satisfy 0 <= start <= end <= 1");
+  }
   if (info.default_steps <= 0 || info.default_steps > 1000)
     fail(label, "sampler steps must be in 1..1000");
 
@@ -134,6 +145,8 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
       cond.latent_type != "autoencoder_kl")
     fail(label, "unknown latent type '" + cond.latent_type +
                     "' (valid: pixel_unshuffle, autoencoder_tiny, autoencoder_kl)");
+  if (!(cond.latent_scale > 0) || !std::isfinite(cond.latent_scale))
+    fail(label, "latent scaling_factor must be a positive number");
   if (cond.latent_factor <= 0 || cond.latent_channels <= 0)
     fail(label, "latent factor and channels must be positive");
   if (cond.latent_type == "pixel_unshuffle" && cond.latent_channels != 3 * cond.latent_factor * cond.latent_factor)

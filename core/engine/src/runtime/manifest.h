@@ -15,7 +15,7 @@ struct ConditioningSpec {
   int latent_factor = 4;                        // pixels per latent pixel along each axis
   int latent_channels = 48;
   std::string vae_folder;                       // for autoencoder latents
-  double latent_scale = 1.0;                    // scaling_factor of autoencoder latents
+  double latent_scale = 1.0;                    // "scaling_factor": latent = encode(image) * scale
   bool layout = true;                           // class-fraction channels after the latent
   bool inpaint = true;                          // masked known latent + mask channel
   bool class_vector = true;                     // styles + scenes + gsd projected to the time embedding

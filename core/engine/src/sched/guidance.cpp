@@ -20,12 +20,25 @@ ModelFn classifier_free_guidance(ModelFn model, const GuidanceOptions& options) 
       return model(input, conditional);
     };
   }
+  if (!(options.interval_start >= 0.0 && options.interval_start <= options.interval_end &&
+        options.interval_end <= 1.0))
+    throw EngineError(EngineError::Kind::InvalidArgument,
+                      "guidance: the interval must satisfy 0 <= start <= end <= 1, got [" +
+                          std::to_string(options.interval_start) + ", " +
+                          std::to_string(options.interval_end) + "]");
   const bool batched = options.batched;
-  return [model, scale, batched](const torch::Tensor& input,
-                                 const ModelCall& call) -> torch::Tensor {
+  const double start = options.interval_start;
+  const double end = options.interval_end;
+  return [model, scale, batched, start, end](const torch::Tensor& input,
+                                             const ModelCall& call) -> torch::Tensor {
     const int64_t b = input.size(0);
     ModelCall cond = call;
     cond.branches.assign(static_cast<size_t>(b), Branch::Conditional);
+    if (start > 0.0 || end < 1.0) {
+      const double position =
+          call.total_steps > 0 ? static_cast<double>(call.step) / call.total_steps : 0.0;
+      if (position < start || position >= end) return model(input, cond);
+    }
     ModelCall uncond = call;
     uncond.branches.assign(static_cast<size_t>(b), Branch::Unconditional);
     torch::Tensor c;

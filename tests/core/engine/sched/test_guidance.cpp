@@ -87,3 +87,34 @@ TEST(Guidance, PropagatesCancellationAndRejectsBadInput) {
   EXPECT_THROW(classifier_free_guidance(ModelFn(), {2.0, true}), EngineError);
   EXPECT_THROW(classifier_free_guidance(cancelled, {NAN, true}), EngineError);
 }
+
+// Outside the guidance interval a step is the conditional branch alone, in one call of B.
+TEST(Guidance, IntervalGuidesOnlyTheStepsInside) {
+  RecordingModel model;
+  GuidanceOptions options;
+  options.scale = 3.0;
+  options.interval_start = 0.0;
+  options.interval_end = 0.5;
+  const ModelFn guided = classifier_free_guidance(model.fn(), options);
+  const torch::Tensor x = torch::randn({2, 3, 4, 4});
+  ModelCall call = call_for(x);
+  call.total_steps = 10;
+  for (int step = 0; step < 10; ++step) {
+    call.step = step;
+    const torch::Tensor out = guided(x, call);
+    const torch::Tensor cond = 2 * x + 1;
+    const torch::Tensor uncond = -x + call.timestep / 1000;
+    if (step < 5)
+      EXPECT_TRUE(torch::allclose(out, uncond + 3.0 * (cond - uncond), 1e-5, 1e-5)) << step;
+    else
+      EXPECT_TRUE(torch::allclose(out, cond)) << step;
+  }
+  ASSERT_EQ(model.batch_sizes.size(), 10u);
+  for (int step = 0; step < 10; ++step)
+    EXPECT_EQ(model.batch_sizes[static_cast<size_t>(step)], step < 5 ? 4 : 2) << step;
+
+  GuidanceOptions bad = options;
+  bad.interval_start = 0.8;
+  bad.interval_end = 0.2;
+  EXPECT_THROW(classifier_free_guidance(model.fn(), bad), EngineError);
+}

@@ -34,6 +34,9 @@ struct ModelInfo {
   std::string default_sampler = "dpmpp_2m";
   int default_steps = 20;
   double default_guidance = 2.0;
+  // Sampling steps (as fractions of the run) where guidance applies; the others need one
+  // network evaluation instead of two.
+  std::array<double, 2> guidance_interval{0.0, 1.0};
   bool supports_layout = true;
   bool supports_inpaint = true;
   std::string training_summary;  // human-readable data and budget
@@ -43,6 +46,8 @@ struct SamplerOptions {
   std::string name;       // "ddim" | "euler" | "euler_ancestral" | "dpmpp_2m"; empty = model default
   int steps = 0;          // 0 = model default
   double guidance = -1;   // classifier-free guidance scale; < 0 = model default; 1 = no guidance
+  double guidance_start = -1;  // guidance interval as fractions of the steps; < 0 = model default
+  double guidance_end = -1;
   uint64_t seed = 0;
   double eta = 0;         // DDIM eta (0 = deterministic)
   bool karras = false;    // Karras sigmas (DPM-Solver++ and Euler)

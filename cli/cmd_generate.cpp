@@ -196,7 +196,7 @@ Command generate_command() {
       {"scene", "CLASS", "scene class for layout-free generation, e.g. forest"},
       {"style", "NAME", "style or region token, e.g. recife (default: the model's)"},
       {"model", "NAME|DIR", "model name or folder (default: terrasynth-base)"},
-      {"sampler", "NAME", "ddim, euler, euler_ancestral or dpmpp_2m (default: the model's)"},
+      {"sampler", "NAME", "ddim, euler, euler_karras, euler_ancestral, dpmpp_2m or dpmpp_2m_karras (default: the model's)"},
       {"steps", "N", "denoising steps (default: the model's)"},
       {"guidance", "G", "classifier-free guidance scale (default: the model's)"},
       {"seed", "S", "random seed (default: 0)"},

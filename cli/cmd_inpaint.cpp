@@ -138,7 +138,7 @@ Command inpaint_command() {
       {"scene", "CLASS", "scene class, e.g. forest"},
       {"style", "NAME", "style or region token (default: the model's)"},
       {"model", "NAME|DIR", "model name or folder (default: terrasynth-base)"},
-      {"sampler", "NAME", "ddim, euler, euler_ancestral or dpmpp_2m"},
+      {"sampler", "NAME", "ddim, euler, euler_karras, euler_ancestral, dpmpp_2m or dpmpp_2m_karras"},
       {"steps", "N", "denoising steps"},
       {"guidance", "G", "classifier-free guidance scale"},
       {"seed", "S", "random seed (default: 0)"},

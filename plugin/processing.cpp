@@ -20,7 +20,8 @@ namespace {
 
 const QString kIcon = QStringLiteral(":/terrasynth/icons/terrasynth.svg");
 const QStringList kSamplers = {QString(), QStringLiteral("ddim"), QStringLiteral("euler"),
-                               QStringLiteral("euler_ancestral"), QStringLiteral("dpmpp_2m")};
+                               QStringLiteral("euler_ancestral"), QStringLiteral("dpmpp_2m"),
+                               QStringLiteral("dpmpp_2m_karras"), QStringLiteral("euler_karras")};
 const QStringList kDevices = {QString(), QStringLiteral("auto"), QStringLiteral("cpu"),
                               QStringLiteral("cuda")};
 

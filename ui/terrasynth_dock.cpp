@@ -360,8 +360,10 @@ QWidget* TerrasynthDock::buildParameterGroup() {
   mSampler = new QComboBox(box);
   mSampler->addItem(tr("Model default"), QString());
   mSampler->addItem(QStringLiteral("DPM-Solver++ 2M"), QStringLiteral("dpmpp_2m"));
+  mSampler->addItem(QStringLiteral("DPM-Solver++ 2M Karras"), QStringLiteral("dpmpp_2m_karras"));
   mSampler->addItem(QStringLiteral("DDIM"), QStringLiteral("ddim"));
   mSampler->addItem(QStringLiteral("Euler"), QStringLiteral("euler"));
+  mSampler->addItem(QStringLiteral("Euler Karras"), QStringLiteral("euler_karras"));
   mSampler->addItem(QStringLiteral("Euler ancestral"), QStringLiteral("euler_ancestral"));
   form->addRow(tr("Sampler"), mSampler);
 

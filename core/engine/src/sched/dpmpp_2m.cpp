@@ -30,6 +30,7 @@ class DpmPlusPlus2mSampler final : public Sampler {
   DpmPlusPlus2mSampler(const NoiseSchedule& schedule, const SamplerOptions& options)
       : Sampler(schedule) {
     const ScheduleConfig& c = schedule_.config();
+    karras_ = options.karras || c.use_karras_sigmas;
     const int n = options.steps;
     const int T = c.num_train_timesteps;
     if (n < 1 || n > T)
@@ -78,7 +79,7 @@ class DpmPlusPlus2mSampler final : public Sampler {
     init_noise_sigma_ = 1.0;
   }
 
-  std::string name() const override { return "dpmpp_2m"; }
+  std::string name() const override { return karras_ ? "dpmpp_2m_karras" : "dpmpp_2m"; }
 
   torch::Tensor step(int i, const torch::Tensor& model_output, const torch::Tensor& sample,
                      const torch::Tensor&) override {
@@ -116,6 +117,7 @@ class DpmPlusPlus2mSampler final : public Sampler {
  private:
   std::vector<double> sigmas_;
   std::map<int, torch::Tensor> history_;  // x0 estimates by step index
+  bool karras_ = false;
 };
 
 }  // namespace

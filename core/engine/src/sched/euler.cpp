@@ -13,6 +13,7 @@ class EulerSampler final : public Sampler {
  public:
   EulerSampler(const NoiseSchedule& schedule, const SamplerOptions& options) : Sampler(schedule) {
     const ScheduleConfig& c = schedule_.config();
+    karras_ = options.karras || c.use_karras_sigmas;
     const SigmaSteps s = euler_sigma_steps(schedule_, options.steps,
                                            options.karras || c.use_karras_sigmas,
                                            c.final_sigmas_type);
@@ -25,7 +26,7 @@ class EulerSampler final : public Sampler {
                             : max_sigma;
   }
 
-  std::string name() const override { return "euler"; }
+  std::string name() const override { return karras_ ? "euler_karras" : "euler"; }
 
   torch::Tensor step(int i, const torch::Tensor& model_output, const torch::Tensor& sample,
                      const torch::Tensor&) override {
@@ -39,6 +40,7 @@ class EulerSampler final : public Sampler {
 
  private:
   std::vector<double> sigmas_;
+  bool karras_ = false;
 };
 
 }  // namespace

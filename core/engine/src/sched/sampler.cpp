@@ -21,7 +21,9 @@ void Sampler::check_step(int i) const {
                           std::to_string(steps()) + ")");
 }
 
-std::vector<std::string> sampler_names() { return {"ddim", "euler", "euler_ancestral", "dpmpp_2m"}; }
+std::vector<std::string> sampler_names() {
+  return {"ddim", "euler", "euler_karras", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_karras"};
+}
 
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const NoiseSchedule& schedule,
                                       const SamplerOptions& options) {
@@ -29,6 +31,12 @@ std::unique_ptr<Sampler> make_sampler(const std::string& name, const NoiseSchedu
   if (name == "euler") return make_euler(schedule, options);
   if (name == "euler_ancestral") return make_euler_ancestral(schedule, options);
   if (name == "dpmpp_2m") return make_dpmpp_2m(schedule, options);
+  // "_karras" variants: the same solver on Karras et al. (2022) sigmas, which spend more steps
+  // at low noise, where the fine texture of an image is decided.
+  SamplerOptions karras = options;
+  karras.karras = true;
+  if (name == "euler_karras") return make_euler(schedule, karras);
+  if (name == "dpmpp_2m_karras") return make_dpmpp_2m(schedule, karras);
   std::string valid;
   for (const auto& n : sampler_names()) valid += (valid.empty() ? "" : ", ") + n;
   throw EngineError(EngineError::Kind::InvalidArgument,

@@ -120,7 +120,8 @@ std::unique_ptr<Sampler> make_euler_ancestral(const NoiseSchedule& schedule,
                                               const SamplerOptions& options);
 std::unique_ptr<Sampler> make_dpmpp_2m(const NoiseSchedule& schedule, const SamplerOptions& options);
 
-// Registry: "ddim", "euler", "euler_ancestral", "dpmpp_2m". An unknown name throws
+// Registry: "ddim", "euler", "euler_karras", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_karras"
+// (the _karras names force Karras sigmas). An unknown name throws
 // EngineError(InvalidArgument) listing the valid ones. options.karras ORs with the config's
 // use_karras_sigmas.
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const NoiseSchedule& schedule,

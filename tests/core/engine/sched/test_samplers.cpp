@@ -14,10 +14,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "sched/noise.h"
+#include "terrasynth/engine/error.h"
 #include "sched/sampler.h"
 #include "sched/test_models.h"
 
@@ -140,4 +143,22 @@ TEST(SamplersAnalytic, SamplerOutputDoesNotDependOnTheThreadCount) {
   const torch::Tensor a = run(1);
   const torch::Tensor b = run(2);
   EXPECT_TRUE(torch::equal(a, b));
+}
+
+TEST(SamplerRegistry, KarrasNamesUseKarrasSigmas) {
+  const NoiseSchedule schedule(test::sd_config(PredictionType::VPrediction));
+  for (const auto& [plain, karras_name] : {std::pair<std::string, std::string>{"dpmpp_2m", "dpmpp_2m_karras"},
+                                           {"euler", "euler_karras"}}) {
+    auto named = make_sampler(karras_name, schedule, {10, 0.0, false});
+    auto flagged = make_sampler(plain, schedule, {10, 0.0, true});
+    auto uniform = make_sampler(plain, schedule, {10, 0.0, false});
+    ASSERT_EQ(named->timesteps().size(), flagged->timesteps().size()) << karras_name;
+    for (size_t i = 0; i < named->timesteps().size(); ++i)
+      EXPECT_DOUBLE_EQ(named->timesteps()[i], flagged->timesteps()[i]) << karras_name << " step " << i;
+    // Karras sigmas put the late steps at lower noise than the uniform spacing does.
+    EXPECT_LT(named->timesteps()[8], uniform->timesteps()[8]) << karras_name;
+    const auto names = sampler_names();
+    EXPECT_NE(std::find(names.begin(), names.end(), karras_name), names.end()) << karras_name;
+  }
+  EXPECT_THROW(make_sampler("ddim_karras", schedule, {10, 0.0, false}), EngineError);
 }

@@ -400,6 +400,15 @@ void SelfTest::writeReport(bool ok, const QString& message) {
     }
   }
   report.insert(QStringLiteral("group"), group);
+  // Drawn shapes reach the map tools as integer screen positions: one screen pixel is the
+  // precision a caller can expect of their map coordinates.
+  if (QgsMapCanvas* canvas = mPlugin->iface()->mapCanvas()) {
+    QJsonObject view;
+    view.insert(QStringLiteral("width"), canvas->width());
+    view.insert(QStringLiteral("height"), canvas->height());
+    view.insert(QStringLiteral("map_units_per_pixel"), canvas->mapUnitsPerPixel());
+    report.insert(QStringLiteral("canvas"), view);
+  }
   const QString path = mScript.value(QStringLiteral("report")).toString(mScriptPath + QStringLiteral(".report.json"));
   QFile file(path);
   if (file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {

@@ -22,7 +22,9 @@ TEST(Conditioning, PixelLatentRoundTripsExactlyEnough) {
   auto images = torch::rand({2, 3, 64, 96});
   auto latent = pixels_to_latent(images, m.conditioning);
   EXPECT_EQ(latent.sizes(), (std::vector<int64_t>{2, 48, 16, 24}));
-  EXPECT_LE(latent.abs().max().item<float>(), 1.f);
+  // Pixels in [0, 1] map to [-1, 1], times the manifest's latent scaling factor.
+  EXPECT_LE(latent.abs().max().item<float>(), static_cast<float>(m.conditioning.latent_scale) + 1e-6f);
+  EXPECT_GT(latent.abs().max().item<float>(), 0.9f * static_cast<float>(m.conditioning.latent_scale));
   EXPECT_TRUE(torch::allclose(latent_to_pixels(latent, m.conditioning), images, 1e-6, 1e-6));
 }
 

@@ -25,14 +25,14 @@ torch::Tensor random_bits(torch::ScalarType type, std::vector<int64_t> shape, in
   torch::Tensor bytes =
       torch::randint(0, 256, {count * static_cast<int64_t>(element)}, torch::kUInt8);
   torch::Tensor out = torch::empty(shape, torch::TensorOptions().dtype(type));
-  std::memcpy(out.data_ptr(), bytes.data_ptr(), bytes.numel());
+  if (bytes.numel() > 0) std::memcpy(out.data_ptr(), bytes.data_ptr(), bytes.numel());  // empty: no storage
   return out;
 }
 
 bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
   if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes()) return false;
   const torch::Tensor ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.numel() * ca.element_size()) == 0;
+  return ca.numel() == 0 || std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.numel() * ca.element_size()) == 0;
 }
 
 struct DtypeCase {

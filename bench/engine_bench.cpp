@@ -6,7 +6,11 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <string>
+#include <thread>
 
 #include "nn/unet.h"
 
@@ -76,4 +80,15 @@ BENCHMARK(BM_UNetForwardCuda)->Args({512, 2})->Args({1024, 2})->Args({512, 8})
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// Like BENCHMARK_MAIN(), with the CPU thread count of the command line's default (all cores, or
+// OMP_NUM_THREADS when set): libtorch alone would use the physical cores only.
+int main(int argc, char** argv) {
+  if (std::getenv("OMP_NUM_THREADS") == nullptr)
+    at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

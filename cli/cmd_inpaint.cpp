@@ -64,6 +64,8 @@ int run_inpaint(const Args& args, const Output& out) {
   job.device.threads = args.has("threads") ? bounded_int(args, "threads", 1) : 0;
   job.cog = args.flag("cog");
   job.write_stac = !args.flag("no-stac");
+  job.auto_layout = !args.flag("no-auto-layout");
+  job.harmonise = !args.flag("no-harmonise");
 
   ProgressPrinter printer(out.json());
   pipeline::JobControl control;
@@ -113,7 +115,8 @@ Command inpaint_command() {
       "         [--grow M] [--feather M] [--gsd M] [--scene CLASS] [--style NAME] [--model "
       "NAME|DIR]\n"
       "         [--sampler NAME --steps N --guidance G --seed S] [--device auto|cpu|cuda] "
-      "[--threads N] [--cog]";
+      "[--threads N] [--cog]\n"
+      "         [--no-auto-layout] [--no-harmonise]";
   spec.description =
       "Regenerates the pixels under the mask (polygons of a vector layer, or the non-zero pixels\n"
       "of a raster of the same size), grown by --grow metres and blended over --feather metres,\n"
@@ -123,7 +126,12 @@ Command inpaint_command() {
       "model's trained range and resampled back (with a warning when the raster is much finer or\n"
       "coarser). Bands beyond RGB (e.g. near infrared) are predicted from the new RGB by a linear\n"
       "regression fitted on the surrounding pixels; non-8-bit RGB is scaled by robust percentiles\n"
-      "of the surroundings and back. Images without georeferencing need --gsd.";
+      "of the surroundings and back. Images without georeferencing need --gsd.\n"
+      "Without --layout or --osm, the model's segmenter labels the surroundings and their classes\n"
+      "are continued into the masked area as its layout, so roads, fields and tree lines go on\n"
+      "across it. The regenerated pixels are then harmonised with their surroundings: local tone\n"
+      "matched along the border (the correction fades smoothly inwards) and pixel-level grain\n"
+      "reduced to the surroundings' level.";
   spec.options = {
       {"raster", "IN.tif", "input raster (never modified)"},
       {"mask", "FILE[:LAYER]", "vector mask (polygons) or a raster mask of the raster's size"},
@@ -150,6 +158,8 @@ Command inpaint_command() {
       {"threads", "N", "CPU threads (default: all cores)"},
       {"cog", "", "write a Cloud Optimized GeoTIFF"},
       {"no-stac", "", "do not write the STAC Item"},
+      {"no-auto-layout", "", "without a layout, do not continue the surroundings' classes"},
+      {"no-harmonise", "", "do not match tone and grain to the surroundings"},
   };
   return {spec, run_inpaint};
 }

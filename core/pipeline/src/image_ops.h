@@ -37,6 +37,39 @@ Plane distance_to(const std::vector<uint8_t>& inside, int width, int height);
 // pixels outside, 0 beyond.
 Plane feathered(const Plane& distance, double feather);
 
+// Replaces the values where `unknown` is non-zero by the harmonic interpolation of the others:
+// the solution of Laplace's equation with the known values as boundary conditions, smooth inside
+// and equal to the known values across the border of every unknown region (a linear ramp stays
+// a linear ramp). Solved coarse to fine: 2 x 2 averages down to a few dozen pixels, then
+// over-relaxed Gauss-Seidel sweeps at every level. With no known value the plane is unchanged.
+void harmonic_fill(Plane& plane, const std::vector<uint8_t>& unknown);
+
+// Continues a class map into the pixels where `unknown` is non-zero (and over pixels whose class
+// is >= num_classes): each class's indicator is interpolated harmonically from the known pixels
+// and, relative to the class's share of the holes' border (plus 0.1), the largest wins, so a
+// forest edge or a road that enters a hole goes on across it. Known pixels keep their class.
+// All-unknown input gives all-unknown (255) output.
+std::vector<uint8_t> continue_classes(const std::vector<uint8_t>& classes,
+                                      const std::vector<uint8_t>& unknown, int width, int height,
+                                      int num_classes);
+
+// Mean over a (2 radius + 1)^2 box counting only pixels whose weight is > 0; `valid` (if given)
+// is set to 1 where the box held any such pixel.
+Plane masked_box_mean(const Plane& plane, const Plane& weight, int radius,
+                      std::vector<uint8_t>* valid = nullptr);
+
+// Harmonises regenerated pixels with their surroundings before they are blended in (the
+// compositing step of seamless cloning):
+// - tone: the local mean colour of the generated pixels along the inner border of the fully
+//   regenerated area (mask == 1) is brought to that of the real pixels across it (boxes of
+//   `radius` pixels); the correction is continued harmonically inside, so it fades smoothly
+//   into the area, and across the feather down to 0 at the real pixels;
+// - grain: when the generated pixels carry more fine variation (the residual of a 5 x 5 box
+//   blur) than the real ones around them, it is reduced to the surroundings' level.
+// Only pixels with mask > 0 change. Returns the fraction of generated grain removed (0 - 1).
+double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& known,
+                 const Plane& mask, int radius);
+
 // The p-th percentile (p in [0, 100]) of the values, by nearest rank; values are reordered.
 double percentile(std::vector<float>& values, double p);
 

@@ -17,6 +17,7 @@
 #include "job_support.h"
 #include "stac.h"
 #include "terrasynth/engine/error.h"
+#include "terrasynth/engine/segmenter.h"
 #include "terrasynth/geo/crs.h"
 #include "terrasynth/geo/error.h"
 #include "terrasynth/geo/layout.h"
@@ -324,10 +325,18 @@ void set_value(uint8_t* data, geo::DataType type, size_t index, double value) {
 class InpaintSource : public detail::ChunkSource {
  public:
   InpaintSource(const std::array<Plane, 3>& known, const Plane& mask,
-                const geo::LayoutRasterizer* layout, const std::vector<uint8_t>& table)
-      : known_(known), mask_(mask), layout_(layout), table_(table) {}
+                const geo::LayoutRasterizer* layout, const std::vector<uint8_t>& table,
+                const std::vector<uint8_t>* classes)
+      : known_(known), mask_(mask), layout_(layout), table_(table), classes_(classes) {}
 
   engine::ClassMap layout(const geo::Window& window) override {
+    if (classes_) {
+      engine::ClassMap map(window.height, window.width);
+      for (int y = 0; y < window.height; ++y)
+        for (int x = 0; x < window.width; ++x)
+          map.at(y, x) = (*classes_)[static_cast<size_t>(window.y + y) * mask_.width + window.x + x];
+      return map;
+    }
     if (!layout_) return {};
     const std::vector<uint8_t> ids = layout_->render(window);
     engine::ClassMap map(window.height, window.width);
@@ -356,7 +365,32 @@ class InpaintSource : public detail::ChunkSource {
   const Plane& mask_;
   const geo::LayoutRasterizer* layout_;
   const std::vector<uint8_t>& table_;
+  const std::vector<uint8_t>* classes_;
 };
+
+// Class ids of the working image from the segmenter, in windows of at most 512 px (padded by
+// repeating the edge to the network's multiple of 16).
+std::vector<uint8_t> segment(const engine::Segmenter& segmenter, const std::array<Plane, 3>& image) {
+  constexpr int kWindow = 512, kMultiple = 16;
+  const int w = image[0].width, h = image[0].height;
+  std::vector<uint8_t> classes(static_cast<size_t>(w) * h, engine::ClassMap::kUnknownClass);
+  for (int ty = 0; ty < h; ty += kWindow)
+    for (int tx = 0; tx < w; tx += kWindow) {
+      const int tw = std::min(kWindow, w - tx), th = std::min(kWindow, h - ty);
+      const int pw = (tw + kMultiple - 1) / kMultiple * kMultiple;
+      const int ph = (th + kMultiple - 1) / kMultiple * kMultiple;
+      engine::Image window(3, ph, pw);
+      for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < ph; ++y)
+          for (int x = 0; x < pw; ++x)
+            window.at(c, y, x) = image[c].at(tx + std::min(x, tw - 1), ty + std::min(y, th - 1));
+      const engine::ClassMap map = segmenter.predict({window}).at(0);
+      for (int y = 0; y < th; ++y)
+        for (int x = 0; x < tw; ++x)
+          classes[static_cast<size_t>(ty + y) * w + tx + x] = map.at(y, x);
+    }
+  return classes;
+}
 
 }  // namespace
 
@@ -493,13 +527,38 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
                    "inpainting without a layout");
   }
 
+  // Without a layout, the surroundings labelled by the model's segmenter and continued into
+  // the masked area: the model then draws the road, field or tree line that the real pixels
+  // around the area lead into, instead of layout-free texture.
+  std::vector<uint8_t> auto_classes;
+  std::string layout_note = job.layout.path.empty() ? "none" : job.layout.path;
+  const fs::path segmenter_dir = fs::path(p.model_dir) / "eval";
+  if (job.layout.path.empty() && job.auto_layout &&
+      fs::exists(segmenter_dir / "segmenter.json")) {
+    report(0.05, "labelling the surroundings");
+    const auto segmenter = engine::Segmenter::load(segmenter_dir.string(), detail::device_options(job.device));
+    if (segmenter->classes() != p.info.classes) {
+      warnings.add("the segmenter in " + segmenter_dir.string() +
+                   " has other classes than the model: inpainting without a layout");
+    } else {
+      const std::vector<uint8_t> labelled = segment(*segmenter, known);
+      std::vector<uint8_t> unknown(labelled.size());
+      for (size_t i = 0; i < unknown.size(); ++i) unknown[i] = work_mask.data[i] > 0 ? 1 : 0;
+      auto_classes = detail::continue_classes(labelled, unknown, ww, wh,
+                                              static_cast<int>(p.info.classes.size()));
+      layout_note = "auto (surroundings labelled by the model's segmenter, continued into the mask)";
+    }
+    if (detail::cancelled(control)) return finish_cancelled();
+  }
+
   // Generation at the working GSD.
   std::vector<uint8_t> generated(static_cast<size_t>(ww) * wh * 3);
   detail::RowSink sink = [&](int y, int count, const uint8_t* rgb) {
     std::memcpy(generated.data() + static_cast<size_t>(y) * ww * 3, rgb,
                 static_cast<size_t>(count) * ww * 3);
   };
-  InpaintSource source(known, work_mask, layout.get(), table);
+  InpaintSource source(known, work_mask, layout.get(), table,
+                       auto_classes.empty() ? nullptr : &auto_classes);
   detail::ChunkRun run;
   run.model = model.get();
   run.request.style = job.style;
@@ -516,12 +575,23 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
   result.peak_rows_in_memory = stats.peak_rows;
   if (stats.status == engine::Status::Cancelled) return finish_cancelled();
 
+  // Tone and grain of the regenerated pixels matched to the real ones around them.
+  std::array<Plane, 3> working;
+  for (int c = 0; c < 3; ++c) {
+    working[c] = Plane(ww, wh);
+    for (size_t i = 0; i < working[c].data.size(); ++i) working[c].data[i] = generated[i * 3 + c] / 255.f;
+  }
+  double grain_removed = 0;
+  if (job.harmonise) {
+    const double work_feather = p.feather_px * std::min(p.gsd_x, p.gsd_y) / p.work_gsd;
+    grain_removed = detail::harmonise(working, known, work_mask,
+                                      std::max(8, static_cast<int>(std::ceil(work_feather)) + 6));
+  }
+
   // Back at the raster's resolution, in the raster's units.
   std::array<Plane, 3> fresh;
   for (int c = 0; c < 3; ++c) {
-    Plane plane(ww, wh);
-    for (size_t i = 0; i < plane.data.size(); ++i) plane.data[i] = generated[i * 3 + c] / 255.f;
-    fresh[c] = detail::resample(plane, crop.width, crop.height);
+    fresh[c] = detail::resample(working[c], crop.width, crop.height);
     for (auto& v : fresh[c].data)
       v = static_cast<float>(low[c] + std::clamp(v, 0.f, 1.f) * (high[c] - low[c]));
   }
@@ -568,7 +638,8 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       {"sampler", p.sampling.sampler},
       {"steps", std::to_string(p.sampling.steps)},
       {"guidance", text(p.sampling.guidance)},
-      {"layout", job.layout.path.empty() ? "none" : job.layout.path},
+      {"layout", layout_note},
+      {"harmonised", job.harmonise ? "tone and grain (" + text(grain_removed) + " of the grain removed)" : "no"},
       {"scene", job.scene.empty() ? "none" : job.scene},
       {"style", job.style.empty() ? p.info.default_style : job.style},
       {"gsd_m", text(p.gsd)},

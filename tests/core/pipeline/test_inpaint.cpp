@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "job_test_support.h"
 #include "terrasynth/geo/crs.h"
@@ -288,6 +289,110 @@ TEST(Inpaint, BadInputsGiveClearErrors) {
   }
   EXPECT_FALSE(fs::exists(dir.file("a.tif")));
   EXPECT_FALSE(fs::exists(dir.file("b.tif")));
+}
+
+// Mean over 8 px segments along the square's edges of the colour step between a strip just
+// inside the regenerated square and a strip just outside its feather: how visible the seam is.
+double seam_step(const std::vector<double>& rgb, int size, int x0, int x1) {
+  auto at = [&](int x, int y, int c) { return rgb[(static_cast<size_t>(y) * size + x) * 3 + c]; };
+  double total = 0;
+  int segments = 0;
+  for (int side = 0; side < 4; ++side)
+    for (int s = x0; s + 8 <= x1; s += 8) {
+      for (int c = 0; c < 3; ++c) {
+        double inside = 0, outside = 0;
+        for (int t = s; t < s + 8; ++t)
+          for (int d = 1; d <= 4; ++d) {
+            // side 0: top edge, 1: bottom, 2: left, 3: right
+            const int in_y = side == 0 ? x0 + d - 1 : side == 1 ? x1 - d : t;
+            const int in_x = side == 2 ? x0 + d - 1 : side == 3 ? x1 - d : t;
+            const int out_y = side == 0 ? x0 - 3 - d : side == 1 ? x1 + 2 + d : t;
+            const int out_x = side == 2 ? x0 - 3 - d : side == 3 ? x1 + 2 + d : t;
+            inside += at(in_x, in_y, c);
+            outside += at(out_x, out_y, c);
+          }
+        total += std::abs(inside - outside) / 32;
+      }
+      ++segments;
+    }
+  return total / (segments * 3);
+}
+
+std::string provenance_of(const JobResult& result, const std::string& key) {
+  for (const auto& [name, value] : result.provenance)
+    if (name == key) return value;
+  return "(missing)";
+}
+
+double greenness(const std::vector<double>& rgb, int size, int x0, int x1, int y0, int y1) {
+  double sum = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      const size_t i = (static_cast<size_t>(y) * size + x) * 3;
+      sum += rgb[i + 1] - (rgb[i] + rgb[i + 2]) / 2;
+    }
+  return sum / ((x1 - x0) * (y1 - y0));
+}
+
+TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
+  // A validation photo (not a training item of the shipped model): bare ground on the left of
+  // the square, a tree line on its right.
+  TempDir dir;
+  const std::string photo = std::string(TERRASYNTH_TEST_SHARED_DIR) + "/data/pairs/recife/00590.jpg";
+  const std::string model = std::string(TERRASYNTH_TEST_SOURCE_DIR) + "/resources/models/terrasynth-base";
+  if (!fs::exists(photo) || !fs::exists(model + "/model.json")) GTEST_SKIP() << "needs the photo and the shipped model";
+  GDALAllRegister();
+  GDALDataset* memory = GetGDALDriverManager()->GetDriverByName("MEM")->Create("", 256, 256, 1, GDT_Byte, nullptr);
+  std::vector<uint8_t> square(256 * 256, 0);
+  for (int y = 80; y < 176; ++y)
+    for (int x = 80; x < 176; ++x) square[y * 256 + x] = 255;
+  ASSERT_EQ(memory->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 256, 256, square.data(), 256, 256, GDT_Byte, 0, 0), CE_None);
+  const std::string mask = dir.file("mask.png");
+  GDALClose(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(mask.c_str(), memory, FALSE, nullptr, nullptr, nullptr));
+  GDALClose(memory);
+
+  auto run = [&](const std::string& name, bool auto_layout, bool harmonise) {
+    InpaintJob job;
+    job.raster = photo;
+    job.mask_path = mask;
+    job.gsd = 0.5;
+    job.model = model;
+    job.device.device = "cpu";
+    job.device.threads = 2;
+    job.auto_layout = auto_layout;
+    job.harmonise = harmonise;
+    job.output = dir.file(name);
+    const JobResult result = run_inpaint(job);
+    return std::make_pair(result, read_all(job.output));
+  };
+  const auto [result, full] = run("full.tif", true, true);
+  const auto [plain_result, plain] = run("plain.tif", false, false);
+  const auto real = read_all(photo);
+  ASSERT_EQ(full.size(), real.size());
+  EXPECT_EQ(provenance_of(result, "layout").rfind("auto", 0), 0u) << provenance_of(result, "layout");
+  EXPECT_EQ(provenance_of(plain_result, "layout"), "none");
+  EXPECT_EQ(provenance_of(result, "harmonised").rfind("tone and grain", 0), 0u);
+  EXPECT_EQ(provenance_of(plain_result, "harmonised"), "no");
+
+  std::vector<uint8_t> allowed(256 * 256, 0), inside(256 * 256, 0);
+  for (int y = 0; y < 256; ++y)
+    for (int x = 0; x < 256; ++x) {
+      inside[y * 256 + x] = square[y * 256 + x] != 0;
+      allowed[y * 256 + x] = x >= 77 && x < 179 && y >= 77 && y < 179;
+    }
+  EXPECT_EQ(compare(photo, dir.file("full.tif"), allowed, inside).changed_outside, 0u);
+
+  const double real_step = seam_step(real, 256, 80, 176);
+  const double full_step = seam_step(full, 256, 80, 176);
+  const double plain_step = seam_step(plain, 256, 80, 176);
+  std::cout << "seam step: real " << real_step << ", plain " << plain_step << ", harmonised " << full_step << "\n";
+  EXPECT_LT(full_step, plain_step * 0.6);
+  EXPECT_LT(full_step, real_step * 2.0 + 2.0);
+
+  // The tree line on the right goes on into the square; the left stays open ground.
+  const double left = greenness(full, 256, 84, 112, 84, 172), right = greenness(full, 256, 144, 172, 84, 172);
+  std::cout << "greenness: left " << left << ", right " << right << "\n";
+  EXPECT_GT(right, left + 5);
 }
 
 }  // namespace

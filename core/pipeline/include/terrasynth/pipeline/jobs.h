@@ -98,6 +98,11 @@ struct InpaintJob {
   std::string mask_path;    // vector layer (polygons) or a raster mask of the same size
   std::string mask_layer;
   LayoutParams layout;      // optional layout for the regenerated area
+  // Without a layout: label the surroundings with the model's segmenter (its eval/ folder) and
+  // continue their classes into the masked area, so roads, fields and tree lines go on across it.
+  bool auto_layout = true;
+  // Match the regenerated pixels' local tone and grain to the real pixels around them.
+  bool harmonise = true;
   double grow_m = 0;        // grow the mask by this many metres
   double feather_m = -1;    // feather width in metres; < 0 = automatic
   double gsd = 0;           // ground resolution of a raster without georeferencing (metres)

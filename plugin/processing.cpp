@@ -399,6 +399,12 @@ void InpaintAlgorithm::initAlgorithm(const QVariantMap&) {
   addParameter(new QgsProcessingParameterNumber(
       QStringLiteral("FEATHER"), Text::tr("Feather width in metres (-1 = automatic)"),
       QgsProcessingParameterNumber::Double, -1.0, true, -1.0));
+  addParameter(new QgsProcessingParameterBoolean(
+      QStringLiteral("AUTO_LAYOUT"),
+      Text::tr("Continue the classes of the surroundings into the mask"), true, true));
+  addParameter(new QgsProcessingParameterBoolean(
+      QStringLiteral("HARMONISE"), Text::tr("Match tone and grain to the surroundings"), true,
+      true));
   addCommonParameters(true);
 }
 QVariantMap InpaintAlgorithm::processAlgorithm(const QVariantMap& parameters,
@@ -423,6 +429,8 @@ QVariantMap InpaintAlgorithm::processAlgorithm(const QVariantMap& parameters,
   spec.inpaint.mask_layer = maskLayer.toStdString();
   spec.inpaint.grow_m = parameterAsDouble(parameters, QStringLiteral("GROW"), context);
   spec.inpaint.feather_m = parameterAsDouble(parameters, QStringLiteral("FEATHER"), context);
+  spec.inpaint.auto_layout = parameterAsBoolean(parameters, QStringLiteral("AUTO_LAYOUT"), context);
+  spec.inpaint.harmonise = parameterAsBoolean(parameters, QStringLiteral("HARMONISE"), context);
   readCommonParameters(parameters, context, spec);
   if (QFileInfo(input).absoluteFilePath() ==
       QFileInfo(QString::fromStdString(spec.inpaint.output)).absoluteFilePath()) {

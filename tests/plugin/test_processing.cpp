@@ -1,4 +1,5 @@
 // The Processing provider: registration, parameters, and every algorithm end-to-end.
+#include <gdal_priv.h>
 #include <gtest/gtest.h>
 
 #include <QCryptographicHash>
@@ -246,12 +247,21 @@ TEST_F(ProcessingEndToEnd, InpaintKeepsTheInputAndThePixelsOutsideTheMask) {
       {{QStringLiteral("INPUT"), input},
        {QStringLiteral("MASK"), maskPath + QStringLiteral("|layername=mask")},
        {QStringLiteral("FEATHER"), 0.0},
+       {QStringLiteral("HARMONISE"), false},
        {QStringLiteral("MODEL"), QString::fromStdString(model.dir)},
        {QStringLiteral("STEPS"), 2},
        {QStringLiteral("OUTPUT"), output}},
       &ok, &error);
   ASSERT_TRUE(ok) << error.toStdString();
   EXPECT_EQ(fileHash(input), hash);  // the input is never modified
+  {
+    GDALAllRegister();
+    std::unique_ptr<GDALDataset> written(GDALDataset::Open(output.toUtf8().constData(), GDAL_OF_RASTER));
+    ASSERT_TRUE(written);
+    const char* harmonised = written->GetMetadataItem("TERRASYNTH_HARMONISED");
+    ASSERT_NE(harmonised, nullptr);
+    EXPECT_STREQ(harmonised, "no");  // the parameter reached the job
+  }
   QgsRasterLayer result(output, QStringLiteral("result"));
   ASSERT_TRUE(result.isValid());
   EXPECT_EQ(result.crs(), source.crs());

@@ -64,17 +64,19 @@ int run_generate(const Args& args, const Output& out) {
   if (args.has("layout")) {
     std::tie(job.layout.path, job.layout.layer) = split_path_layer(args.get("layout"));
     job.layout.class_field = args.get("class-field");
-    if (args.has("osm-classes")) throw UsageError("--osm-classes goes with --osm");
+    if (args.has("osm-classes") || args.has("osm-background"))
+      throw UsageError("--osm-classes and --osm-background go with --osm");
   } else if (args.has("osm")) {
     job.layout.path = args.get("osm");
     job.layout.osm_mapping = args.get("osm-classes");
+    if (args.has("osm-background")) job.layout.osm_background = args.get("osm-background");
     if (args.has("class-field"))
       throw UsageError("--class-field is for vector layouts; --osm uses --osm-classes");
     if (!job.layout.is_osm())
       throw UsageError("--osm expects an OpenStreetMap extract (.osm or .pbf); use --layout for "
                        "other vector files");
-  } else if (args.has("class-field") || args.has("osm-classes")) {
-    throw UsageError("--class-field needs --layout and --osm-classes needs --osm");
+  } else if (args.has("class-field") || args.has("osm-classes") || args.has("osm-background")) {
+    throw UsageError("--class-field needs --layout; --osm-classes and --osm-background need --osm");
   }
   job.scene = args.get("scene");
   job.style = args.get("style");
@@ -169,7 +171,7 @@ Command generate_command() {
   spec.usage =
       "(--extent X1,Y1,X2,Y2 --crs CRS | --region FILE[:LAYER]) --gsd M --out OUT.tif\n"
       "         [--layout FILE[:LAYER] [--class-field NAME] | --osm FILE.osm|.pbf "
-      "[--osm-classes MAPPING.json]]\n"
+      "[--osm-classes MAPPING.json] [--osm-background CLASS|none]]\n"
       "         [--scene CLASS] [--style NAME] [--model NAME|DIR] [--sampler NAME --steps N "
       "--guidance G --seed S]\n"
       "         [--tile PX --overlap PX] [--device auto|cpu|cuda] [--threads N] [--cog] [--force]";
@@ -181,7 +183,8 @@ Command generate_command() {
       "GSD inside the model's trained range (with a warning when the request is outside it) and\n"
       "resampled to the output grid when they differ. Layouts: vector files whose class field\n"
       "holds class names or ids (rotated boxes or painted polygons), or OpenStreetMap extracts\n"
-      "mapped by resources/osm_classes.json. Large outputs are generated in chunks that continue\n"
+      "mapped by resources/osm_classes.json (land no rule maps is generated as --osm-background,\n"
+      "'other' by default). Large outputs are generated in chunks that continue\n"
       "each other seamlessly and stream to disk; very large ones need --force. Provenance goes to\n"
       "the GeoTIFF tags and to a STAC Item beside the output (OUT.json). Ctrl-C leaves no file.";
   spec.options = {
@@ -193,6 +196,7 @@ Command generate_command() {
       {"class-field", "NAME", "attribute with class names or ids (default: 'class' if present)"},
       {"osm", "FILE", "OpenStreetMap extract (.osm, .pbf) as the layout"},
       {"osm-classes", "MAPPING.json", "OSM tag-to-class mapping (default: the shipped one)"},
+      {"osm-background", "CLASS|none", "class of land no OSM rule maps (default: other)"},
       {"scene", "CLASS", "scene class for layout-free generation, e.g. forest"},
       {"style", "NAME", "style or region token, e.g. recife (default: the model's)"},
       {"model", "NAME|DIR", "model name or folder (default: terrasynth-base)"},

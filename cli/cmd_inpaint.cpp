@@ -31,12 +31,14 @@ int run_inpaint(const Args& args, const Output& out) {
   } else if (args.has("osm")) {
     job.layout.path = args.get("osm");
     job.layout.osm_mapping = args.get("osm-classes");
+    if (args.has("osm-background")) job.layout.osm_background = args.get("osm-background");
     if (!job.layout.is_osm())
       throw UsageError("--osm expects an OpenStreetMap extract (.osm or .pbf)");
   }
   if (args.has("class-field") && !args.has("layout"))
     throw UsageError("--class-field needs --layout");
   if (args.has("osm-classes") && !args.has("osm")) throw UsageError("--osm-classes needs --osm");
+  if (args.has("osm-background") && !args.has("osm")) throw UsageError("--osm-background needs --osm");
   job.grow_m = args.get_double("grow", 0);
   if (!(job.grow_m >= 0)) throw UsageError("--grow must be 0 or more metres");
   job.feather_m = args.get_double("feather", -1);
@@ -140,6 +142,7 @@ Command inpaint_command() {
       {"class-field", "NAME", "attribute with class names or ids"},
       {"osm", "FILE", "OpenStreetMap extract (.osm, .pbf) as the layout"},
       {"osm-classes", "MAPPING.json", "OSM tag-to-class mapping"},
+      {"osm-background", "CLASS|none", "class of land no OSM rule maps (default: other)"},
       {"grow", "M", "grow the mask by this many metres (default: 0)"},
       {"feather", "M", "blend width in metres (default: two working pixels)"},
       {"gsd", "M", "ground resolution of an image without georeferencing"},

@@ -100,6 +100,7 @@ GeneratePlan make_plan(const GenerateJob& job) {
     invalid("model '" + p.info.name + "' does not take a layout");
   if (job.layout.is_osm() && !job.layout.class_field.empty())
     invalid("a class field is for vector layouts; OSM extracts are classified by a tag mapping");
+  (void)detail::osm_background_id(job.layout, p.info);
   p.sampling = detail::resolve_sampling(job.sampling, p.info);
   (void)detail::sampler_options(job.sampling);
   (void)detail::tiling_options(job.tiles);
@@ -207,6 +208,10 @@ std::vector<std::pair<std::string, std::string>> provenance(const GenerateJob& j
       layout += " (OpenStreetMap, mapping " +
                 (job.layout.osm_mapping.empty() ? std::string("osm_classes.json (default)")
                                                 : job.layout.osm_mapping) +
+                ", unmapped land as " +
+                (job.layout.osm_background.empty() || job.layout.osm_background == "none"
+                     ? std::string("unknown")
+                     : "'" + job.layout.osm_background + "'") +
                 ")";
     else if (!job.layout.class_field.empty())
       layout += " (class field " + job.layout.class_field + ")";
@@ -371,6 +376,10 @@ JobResult run_generate(const GenerateJob& job, const JobControl& control) {
     if (!missing.empty())
       warnings.add("model '" + p.info.name + "' has no class " + detail::join(missing) +
                    ": those layout areas are generated as unknown");
+    // Land that no OSM rule maps is generated as the background class (an extract with no
+    // feature over the extent says nothing about it and stays unknown).
+    if (layout->stats().features_used > 0)
+      table[engine::ClassMap::kUnknownClass] = detail::osm_background_id(job.layout, p.info);
   }
   std::unique_ptr<geo::PolygonMask> region_out, region_work;
   if (!job.region_path.empty()) {

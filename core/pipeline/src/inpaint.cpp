@@ -196,6 +196,7 @@ InpaintPlan make_plan(const InpaintJob& job) {
   if (!job.layout.path.empty() && (!r.georeferenced || r.grid.crs.empty()))
     invalid("a layout needs a georeferenced raster; " + job.raster + " has no CRS");
   detail::check_style_and_scene(p.info, job.style, job.scene);
+  (void)detail::osm_background_id(job.layout, p.info);
   p.sampling = detail::resolve_sampling(job.sampling, p.info);
   (void)detail::sampler_options(job.sampling);
   (void)detail::tiling_options(job.tiles);
@@ -503,7 +504,7 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
     if (work_valid.data[i] < 0.5f) work_mask.data[i] = 1.f;
 
   std::unique_ptr<geo::LayoutRasterizer> layout;
-  const std::vector<uint8_t> table = detail::class_id_table(p.info);
+  std::vector<uint8_t> table = detail::class_id_table(p.info);
   if (!job.layout.path.empty()) {
     geo::Grid work_grid = r.grid.subgrid(crop);
     auto& gt = work_grid.geotransform;
@@ -525,6 +526,8 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
     if (layout->stats().features_used == 0)
       warnings.add("layout " + job.layout.path + " has no features over the masked area: "
                    "inpainting without a layout");
+    else
+      table[engine::ClassMap::kUnknownClass] = detail::osm_background_id(job.layout, p.info);
   }
 
   // Without a layout, the surroundings labelled by the model's segmenter and continued into

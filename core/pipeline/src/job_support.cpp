@@ -194,6 +194,17 @@ std::vector<uint8_t> class_id_table(const engine::ModelInfo& info,
   return table;
 }
 
+uint8_t osm_background_id(const LayoutParams& layout, const engine::ModelInfo& info) {
+  if (layout.path.empty() || !layout.is_osm() || layout.osm_background.empty() ||
+      layout.osm_background == "none")
+    return engine::ClassMap::kUnknownClass;
+  const auto it = std::find(info.classes.begin(), info.classes.end(), layout.osm_background);
+  if (it == info.classes.end())
+    invalid("unknown OSM background class '" + layout.osm_background + "' for model '" +
+            info.name + "' (valid: " + join(info.classes) + ", none)");
+  return static_cast<uint8_t>(it - info.classes.begin());
+}
+
 engine::SamplerOptions sampler_options(const SamplingParams& params) {
   engine::SamplerOptions options;
   options.name = params.sampler;

@@ -17,6 +17,10 @@ namespace terrasynth::pipeline::detail {
 // when nothing matches.
 std::string resolve_model_dir(const std::string& name_or_dir);
 engine::DeviceOptions device_options(const DeviceParams& params);
+
+// The model class id that unmapped land of an OSM layout becomes (255 = stay unknown); throws
+// JobError for a class the model lacks, listing the valid ones. 255 for other layouts.
+uint8_t osm_background_id(const LayoutParams& layout, const engine::ModelInfo& info);
 // A loaded model, shared with later calls that ask for the same folder, device and threads
 // (the plan's speed calibration and the run load the weights once).
 std::shared_ptr<engine::Model> load_model(const std::string& dir, const DeviceParams& device);

@@ -378,6 +378,47 @@ TEST(Generate, BadInputsGiveTypedErrorsNamingTheProblem) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+TEST(Generate, OsmBackgroundClassFillsUnmappedLand) {
+  TempDir dir;
+  // Central Vaduz: streets and a few buildings mapped, most land unmapped.
+  GenerateJob other = tiny_job(dir.file("other.tif"));
+  other.extent = std::array<double, 4>{9.5195, 47.1385, 9.5229, 47.1408};
+  other.crs = "EPSG:4326";
+  other.gsd = 1.0;
+  other.layout.path = kLiechtenstein;
+  GenerateJob none = other;
+  none.output = dir.file("none.tif");
+  none.layout.osm_background = "none";
+  EXPECT_EQ(other.layout.osm_background, "other");  // the default
+  run_generate(other);
+  run_generate(none);
+  EXPECT_TRUE(contains(geo::read_raster_info(other.output).metadata.at("TERRASYNTH_LAYOUT"),
+                       "unmapped land as 'other'"));
+  EXPECT_TRUE(contains(geo::read_raster_info(none.output).metadata.at("TERRASYNTH_LAYOUT"),
+                       "unmapped land as unknown"));
+  // Same seed: only the conditioning of the unmapped land differs, and it reaches the model.
+  const auto a = read_all(other.output), b = read_all(none.output);
+  ASSERT_EQ(a.size(), b.size());
+  size_t differing = 0;
+  for (size_t i = 0; i < a.size(); ++i) differing += a[i] != b[i];
+  EXPECT_GT(differing, a.size() / 10);
+
+  GenerateJob bad = other;
+  bad.output = dir.file("bad.tif");
+  bad.layout.osm_background = "lava";
+  const auto error = expect_error<engine::EngineError>([&] { plan_generate(bad); });
+  EXPECT_EQ(error.kind(), engine::EngineError::Kind::InvalidArgument);
+  EXPECT_TRUE(contains(error.what(), "'lava'")) << error.what();
+  EXPECT_TRUE(contains(error.what(), "vegetation")) << error.what();
+  EXPECT_FALSE(fs::exists(bad.output));
+  // Only OSM layouts have unmapped land: a vector layout ignores the setting.
+  GenerateJob vector = utm_job(dir.file("vector.tif"));
+  vector.layout.path = dir.write(
+      "box.geojson", geojson({{rotated_box(500012, 5200020, 14, 6, 30), "building"}}, 32632));
+  vector.layout.osm_background = "lava";
+  EXPECT_NO_THROW(plan_generate(vector));
+}
+
 TEST(Generate, LayoutOutsideTheExtentWarns) {
   TempDir dir;
   GenerateJob job = utm_job(dir.file("far.tif"));

@@ -65,6 +65,9 @@ struct LayoutParams {
   std::string layer;         // empty = every layer (OSM) or the first layer
   std::string class_field;   // attribute holding class names or ids (vector layouts)
   std::string osm_mapping;   // JSON tag mapping; empty = the default shipped in resources/
+  // OSM layouts: the class of land that no mapping rule covers (unmapped fields, gardens,
+  // lots): a class of the model, or "none" to leave it unknown (the model decides freely).
+  std::string osm_background = "other";
   bool is_osm() const;       // decided by the file extension (.osm, .pbf)
 };
 

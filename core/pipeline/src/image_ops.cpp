@@ -374,10 +374,63 @@ double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& kn
       if (core.data[i] > 0) generated[c].data[i] += correction.data[i];
   }
 
+  const Plane ones(w, h, 1.f);
+  const Plane near_region = masked_box_mean(region, ones, 2 * radius);
+
+  // Variation: detail below a box of 2 radius, in luma and two colour-difference channels,
+  // scaled down (never up) where the generated area varies more than the real pixels near it,
+  // such as blotchy colour on calm water; in the feather in proportion to the mask.
+  {
+    auto to_luma_chroma = [&](const std::array<Plane, 3>& rgb) {
+      std::array<Plane, 3> out{Plane(w, h), Plane(w, h), Plane(w, h)};
+      for (size_t i = 0; i < n; ++i) {
+        const float r = rgb[0].data[i], g = rgb[1].data[i], b = rgb[2].data[i];
+        const float y = 0.299f * r + 0.587f * g + 0.114f * b;
+        out[0].data[i] = y;
+        out[1].data[i] = b - y;
+        out[2].data[i] = r - y;
+      }
+      return out;
+    };
+    std::array<Plane, 3> g = to_luma_chroma(generated);
+    const std::array<Plane, 3> k = to_luma_chroma(known);
+    for (int c = 0; c < 3; ++c) {
+      const Plane g_mean = masked_box_mean(g[c], ones, 2 * radius);
+      const Plane k_mean = masked_box_mean(k[c], ones, 2 * radius);
+      double g_energy = 0, k_energy = 0;
+      size_t g_count = 0, k_count = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (core.data[i] > 0) {
+          const double d = g[c].data[i] - g_mean.data[i];
+          g_energy += d * d;
+          ++g_count;
+        } else if (outside.data[i] > 0 && near_region.data[i] > 0) {
+          const double d = k[c].data[i] - k_mean.data[i];
+          k_energy += d * d;
+          ++k_count;
+        }
+      }
+      if (g_count == 0 || k_count == 0 || g_energy <= 0) continue;
+      const double factor =
+          std::clamp(std::sqrt((k_energy / k_count) / (g_energy / g_count)), 0.2, 1.0);
+      for (size_t i = 0; i < n; ++i)
+        if (region.data[i] > 0) {
+          const double keep = 1.0 - std::min(1.f, mask.data[i]) * (1.0 - factor);
+          g[c].data[i] = static_cast<float>(g_mean.data[i] + keep * (g[c].data[i] - g_mean.data[i]));
+        }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (region.data[i] <= 0) continue;
+      const float y = g[0].data[i], b = g[1].data[i] + y, r = g[2].data[i] + y;
+      generated[0].data[i] = r;
+      generated[2].data[i] = b;
+      generated[1].data[i] = (y - 0.299f * r - 0.114f * b) / 0.587f;
+    }
+  }
+
   // Grain: fine variation (below 5 x 5 pixels) of the generated area against the real pixels
   // near it.
   constexpr int kGrainRadius = 2;
-  Plane near_region = masked_box_mean(region, Plane(w, h, 1.f), 2 * radius);
   double generated_energy = 0, real_energy = 0;
   size_t generated_count = 0, real_count = 0;
   std::array<Plane, 3> residual;

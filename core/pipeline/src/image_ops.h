@@ -64,6 +64,9 @@ Plane masked_box_mean(const Plane& plane, const Plane& weight, int radius,
 //   regenerated area (mask == 1) is brought to that of the real pixels across it (boxes of
 //   `radius` pixels); the correction is continued harmonically inside, so it fades smoothly
 //   into the area, and across the feather down to 0 at the real pixels;
+// - variation: detail below a box of 2 radius, in luma and two colour-difference channels, is
+//   scaled down (never up, at most to 20 %) where the generated area varies more than the real
+//   pixels near it;
 // - grain: when the generated pixels carry more fine variation (the residual of a 5 x 5 box
 //   blur) than the real ones around them, it is reduced to the surroundings' level.
 // Only pixels with mask > 0 change. Returns the fraction of generated grain removed (0 - 1).

@@ -296,5 +296,33 @@ TEST(ImageOps, HarmoniseLeavesAMatchingAreaNearlyAlone) {
   EXPECT_EQ(all.generated[0].data, untouched[0].data);
 }
 
+TEST(ImageOps, HarmoniseCalmsBlotchyColourOnACalmSurface) {
+  // Calm real surface (dark water); generated area with colour blotches of about 12 px.
+  HarmoniseCase t = harmonise_case(0.0, 0.0);
+  for (int y = 0; y < 96; ++y)
+    for (int x = 0; x < 96; ++x) {
+      const float m = t.mask.at(x, y);
+      const float blotch = 0.15f * std::sin(x * 0.5f) * std::cos(y * 0.5f);
+      t.generated[0].at(x, y) += m * blotch;
+      t.generated[2].at(x, y) -= m * blotch;
+    }
+  auto chroma_spread = [&](const std::array<Plane, 3>& rgb) {
+    double sum = 0, sum2 = 0;
+    int n = 0;
+    for (int y = 36; y < 60; ++y)
+      for (int x = 36; x < 60; ++x) {
+        const double v = rgb[0].at(x, y) - rgb[2].at(x, y);
+        sum += v;
+        sum2 += v * v;
+        ++n;
+      }
+    return std::sqrt(sum2 / n - (sum / n) * (sum / n));
+  };
+  const double before = chroma_spread(t.generated);
+  harmonise(t.generated, t.known, t.mask, 8);
+  const double after = chroma_spread(t.generated);
+  EXPECT_LT(after, before * 0.5) << before << " -> " << after;
+}
+
 }  // namespace
 }  // namespace terrasynth::pipeline::detail

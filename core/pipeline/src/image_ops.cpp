@@ -187,7 +187,7 @@ void harmonic_level(Plane& plane, const std::vector<uint8_t>& unknown, double to
             (1 - ay) * ((1 - ax) * coarse.at(x0, y0) + ax * coarse.at(x1, y0)) +
             ay * ((1 - ax) * coarse.at(x0, y1) + ax * coarse.at(x1, y1)));
       }
-    relax(plane, unknown, 200, 1.6, tolerance);
+    relax(plane, unknown, 80, 1.7, tolerance);
   } else {
     double sum = 0;
     size_t n = 0;

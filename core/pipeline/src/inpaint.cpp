@@ -544,11 +544,30 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       warnings.add("the segmenter in " + segmenter_dir.string() +
                    " has other classes than the model: inpainting without a layout");
     } else {
-      const std::vector<uint8_t> labelled = segment(*segmenter, known);
-      std::vector<uint8_t> unknown(labelled.size());
-      for (size_t i = 0; i < unknown.size(); ++i) unknown[i] = work_mask.data[i] > 0 ? 1 : 0;
-      auto_classes = detail::continue_classes(labelled, unknown, ww, wh,
-                                              static_cast<int>(p.info.classes.size()));
+      auto_classes = segment(*segmenter, known);
+      // Continued on blocks of 4 x 4 working pixels (the model sees the layout as per-block
+      // class fractions anyway): a block is known when any of its pixels is, with the class of
+      // its first known pixel.
+      constexpr int kBlock = 4;
+      const int bw = (ww + kBlock - 1) / kBlock, bh = (wh + kBlock - 1) / kBlock;
+      std::vector<uint8_t> block_classes(static_cast<size_t>(bw) * bh, engine::ClassMap::kUnknownClass);
+      std::vector<uint8_t> block_unknown(block_classes.size(), 1);
+      for (int y = 0; y < wh; ++y)
+        for (int x = 0; x < ww; ++x) {
+          const size_t i = static_cast<size_t>(y) * ww + x;
+          const size_t b = static_cast<size_t>(y / kBlock) * bw + x / kBlock;
+          if (work_mask.data[i] > 0 || !block_unknown[b]) continue;
+          block_unknown[b] = 0;
+          block_classes[b] = auto_classes[i];
+        }
+      const std::vector<uint8_t> continued = detail::continue_classes(
+          block_classes, block_unknown, bw, bh, static_cast<int>(p.info.classes.size()));
+      for (int y = 0; y < wh; ++y)
+        for (int x = 0; x < ww; ++x) {
+          const size_t i = static_cast<size_t>(y) * ww + x;
+          if (work_mask.data[i] > 0)
+            auto_classes[i] = continued[static_cast<size_t>(y / kBlock) * bw + x / kBlock];
+        }
       layout_note = "auto (surroundings labelled by the model's segmenter, continued into the mask)";
     }
     if (detail::cancelled(control)) return finish_cancelled();

@@ -68,6 +68,7 @@ int run_inpaint(const Args& args, const Output& out) {
   job.write_stac = !args.flag("no-stac");
   job.auto_layout = !args.flag("no-auto-layout");
   job.harmonise = !args.flag("no-harmonise");
+  job.texture = !args.flag("no-texture");
 
   ProgressPrinter printer(out.json());
   pipeline::JobControl control;
@@ -118,7 +119,7 @@ Command inpaint_command() {
       "NAME|DIR]\n"
       "         [--sampler NAME --steps N --guidance G --seed S] [--device auto|cpu|cuda] "
       "[--threads N] [--cog]\n"
-      "         [--no-auto-layout] [--no-harmonise]";
+      "         [--no-auto-layout] [--no-harmonise] [--no-texture]";
   spec.description =
       "Regenerates the pixels under the mask (polygons of a vector layer, or the non-zero pixels\n"
       "of a raster of the same size), grown by --grow metres and blended over --feather metres,\n"
@@ -133,7 +134,9 @@ Command inpaint_command() {
       "are continued into the masked area as its layout, so roads, fields and tree lines go on\n"
       "across it. The regenerated pixels are then harmonised with their surroundings: local tone\n"
       "matched along the border (the correction fades smoothly inwards) and pixel-level grain\n"
-      "reduced to the surroundings' level.";
+      "reduced to the surroundings' level. Last, their fine detail is rebuilt from patches of the\n"
+      "real pixels around them, chosen to follow the generated content (guided texture synthesis),\n"
+      "so the filled area carries the photo's own texture.";
   spec.options = {
       {"raster", "IN.tif", "input raster (never modified)"},
       {"mask", "FILE[:LAYER]", "vector mask (polygons) or a raster mask of the raster's size"},
@@ -163,6 +166,7 @@ Command inpaint_command() {
       {"no-stac", "", "do not write the STAC Item"},
       {"no-auto-layout", "", "without a layout, do not continue the surroundings' classes"},
       {"no-harmonise", "", "do not match tone and grain to the surroundings"},
+      {"no-texture", "", "keep the generated detail instead of the surroundings' texture"},
   };
   return {spec, run_inpaint};
 }

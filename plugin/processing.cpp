@@ -405,6 +405,9 @@ void InpaintAlgorithm::initAlgorithm(const QVariantMap&) {
   addParameter(new QgsProcessingParameterBoolean(
       QStringLiteral("HARMONISE"), Text::tr("Match tone and grain to the surroundings"), true,
       true));
+  addParameter(new QgsProcessingParameterBoolean(
+      QStringLiteral("TEXTURE"), Text::tr("Rebuild fine detail from the surroundings' texture"),
+      true, true));
   addCommonParameters(true);
 }
 QVariantMap InpaintAlgorithm::processAlgorithm(const QVariantMap& parameters,
@@ -431,6 +434,7 @@ QVariantMap InpaintAlgorithm::processAlgorithm(const QVariantMap& parameters,
   spec.inpaint.feather_m = parameterAsDouble(parameters, QStringLiteral("FEATHER"), context);
   spec.inpaint.auto_layout = parameterAsBoolean(parameters, QStringLiteral("AUTO_LAYOUT"), context);
   spec.inpaint.harmonise = parameterAsBoolean(parameters, QStringLiteral("HARMONISE"), context);
+  spec.inpaint.texture = parameterAsBoolean(parameters, QStringLiteral("TEXTURE"), context);
   readCommonParameters(parameters, context, spec);
   if (QFileInfo(input).absoluteFilePath() ==
       QFileInfo(QString::fromStdString(spec.inpaint.output)).absoluteFilePath()) {

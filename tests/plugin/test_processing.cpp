@@ -248,6 +248,7 @@ TEST_F(ProcessingEndToEnd, InpaintKeepsTheInputAndThePixelsOutsideTheMask) {
        {QStringLiteral("MASK"), maskPath + QStringLiteral("|layername=mask")},
        {QStringLiteral("FEATHER"), 0.0},
        {QStringLiteral("HARMONISE"), false},
+       {QStringLiteral("TEXTURE"), false},
        {QStringLiteral("MODEL"), QString::fromStdString(model.dir)},
        {QStringLiteral("STEPS"), 2},
        {QStringLiteral("OUTPUT"), output}},
@@ -261,6 +262,9 @@ TEST_F(ProcessingEndToEnd, InpaintKeepsTheInputAndThePixelsOutsideTheMask) {
     const char* harmonised = written->GetMetadataItem("TERRASYNTH_HARMONISED");
     ASSERT_NE(harmonised, nullptr);
     EXPECT_STREQ(harmonised, "no");  // the parameter reached the job
+    const char* texture = written->GetMetadataItem("TERRASYNTH_TEXTURE");
+    ASSERT_NE(texture, nullptr);
+    EXPECT_STREQ(texture, "no");
   }
   QgsRasterLayer result(output, QStringLiteral("result"));
   ASSERT_TRUE(result.isValid());

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <stdexcept>
 
 namespace terrasynth::pipeline::detail {
@@ -455,6 +456,224 @@ double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& kn
         generated[c].data[i] = std::clamp(
             static_cast<float>(generated[c].data[i] - removed * residual[c].data[i]), 0.f, 1.f);
   return removed;
+}
+
+namespace {
+
+// One level of transfer_texture, started from the next coarser level's matches when the area
+// is large enough for one (coarse to fine, as in Wexler et al.: the coarse level lays out whole
+// waves, rows or crowns coherently, the finer ones refine them). `matches` receives the
+// nearest-patch field (source index per target pixel, -1 elsewhere).
+double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vector<uint8_t>& usable,
+                  const TextureOptions& options, const std::function<bool()>& cancelled, int depth,
+                  std::vector<int>* matches) {
+  const int w = mask.width, h = mask.height;
+  const size_t n = static_cast<size_t>(w) * h;
+  for (int c = 0; c < 3; ++c)
+    if (image[c].width != w || image[c].height != h)
+      throw std::invalid_argument("transfer_texture: planes and mask must have the same size");
+  if (usable.size() != n) throw std::invalid_argument("transfer_texture: usable must be width x height");
+  const int r = std::max(1, options.patch_radius);
+  const int side = 2 * r + 1;
+  if (w < side || h < side) return -1;
+
+  // Sources: centres whose whole patch is usable (an integral image of `usable`).
+  std::vector<int> sum(static_cast<size_t>(w + 1) * (h + 1), 0);
+  auto at = [w](int x, int y) { return static_cast<size_t>(y) * (w + 1) + x; };
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      sum[at(x + 1, y + 1)] = (usable[static_cast<size_t>(y) * w + x] && mask.at(x, y) <= 0 ? 1 : 0) +
+                              sum[at(x, y + 1)] + sum[at(x + 1, y)] - sum[at(x, y)];
+  std::vector<uint8_t> source_ok(n, 0);
+  std::vector<int> sources;
+  for (int y = r; y < h - r; ++y)
+    for (int x = r; x < w - r; ++x) {
+      const int count = sum[at(x + r + 1, y + r + 1)] - sum[at(x - r, y + r + 1)] -
+                        sum[at(x + r + 1, y - r)] + sum[at(x - r, y - r)];
+      if (count == side * side) {
+        source_ok[static_cast<size_t>(y) * w + x] = 1;
+        sources.push_back(y * w + x);
+      }
+    }
+  std::vector<int> targets;
+  for (size_t i = 0; i < n; ++i)
+    if (mask.data[i] > 0) targets.push_back(static_cast<int>(i));
+  if (targets.empty() || sources.size() < 16) return -1;
+
+  // The guide's low pass (a box a little larger than a patch) over the whole image: generated
+  // pixels inside the mask, real ones outside.
+  const Plane ones(w, h, 1.f);
+  std::array<Plane, 3> low;
+  const int low_radius = std::max(1, options.guide_radius);
+  for (int c = 0; c < 3; ++c) low[c] = masked_box_mean(image[c], ones, low_radius);
+  std::array<Plane, 3> current = image;  // the estimate: real outside the mask
+  const std::array<Plane, 3>& real = image;
+
+  std::vector<int> match(n, -1);
+  constexpr int kMinCoarseTargets = 256;
+  if (std::min(w, h) >= 8 * side && targets.size() >= 4 * kMinCoarseTargets) {
+    const int w2 = w / 2, h2 = h / 2;
+    std::array<Plane, 3> small;
+    for (int c = 0; c < 3; ++c) small[c] = resample(image[c], w2, h2);
+    const Plane small_mask = resample_max(mask, w2, h2);
+    Plane usable_plane(w, h);
+    for (size_t i = 0; i < n; ++i) usable_plane.data[i] = usable[i] && mask.data[i] <= 0 ? 1.f : 0.f;
+    const Plane small_usable_plane = resample(usable_plane, w2, h2);
+    std::vector<uint8_t> small_usable(small_usable_plane.data.size());
+    for (size_t i = 0; i < small_usable.size(); ++i) small_usable[i] = small_usable_plane.data[i] >= 0.999f ? 1 : 0;
+    std::vector<int> small_match;
+    if (synthesise(small, small_mask, small_usable, options, cancelled, depth + 1, &small_match) >= 0) {
+      for (int t : targets) {
+        const int x = t % w, y = t / w;
+        const int m = small_match[static_cast<size_t>(std::min(y / 2, h2 - 1)) * w2 + std::min(x / 2, w2 - 1)];
+        if (m < 0) continue;
+        const int sx = std::clamp(2 * (m % w2) + x % 2, r, w - 1 - r);
+        const int sy = std::clamp(2 * (m / w2) + y % 2, r, h - 1 - r);
+        if (source_ok[static_cast<size_t>(sy) * w + sx]) match[t] = sy * w + sx;
+      }
+    }
+    if (cancelled && cancelled()) return -1;
+  }
+  std::mt19937_64 rng((options.seed + static_cast<uint64_t>(depth)) ^ 0x7465787475726531ULL);
+  for (int t : targets)
+    if (match[t] < 0) match[t] = sources[rng() % sources.size()];
+
+  const double guide = options.guide_weight;
+  const double coherent = 1.0 - std::clamp(options.coherence, 0.0, 0.9);
+  const double tolerance = std::max(0.0, options.guide_tolerance);
+  // Squared distance between the target patch at q (clamped at the image edge) and the source
+  // patch at s; in the first round the estimate inside the mask is not used yet (it is the
+  // guide itself, smoother than any real patch and so biased towards flat sources).
+  auto distance = [&](int q, int s, bool first, double best) {
+    const int qx = q % w, qy = q / w, sx = s % w, sy = s / w;
+    double d = 0;
+    for (int dy = -r; dy <= r; ++dy) {
+      const int yq = std::clamp(qy + dy, 0, h - 1);
+      const size_t row_q = static_cast<size_t>(yq) * w;
+      const size_t row_s = static_cast<size_t>(sy + dy) * w;
+      for (int dx = -r; dx <= r; ++dx) {
+        const size_t iq = row_q + std::clamp(qx + dx, 0, w - 1);
+        const size_t is = row_s + sx + dx;
+        for (int c = 0; c < 3; ++c) {
+          const double e = std::max(0.0, std::abs(low[c].data[iq] - low[c].data[is]) - tolerance);
+          d += guide * e * e;
+        }
+        if (!first || mask.data[iq] <= 0)
+          for (int c = 0; c < 3; ++c) {
+            const double e = current[c].data[iq] - real[c].data[is];
+            d += e * e;
+          }
+      }
+      if (d >= best) return d;
+    }
+    return d;
+  };
+
+  std::vector<double> cost(n, 0.0);
+  std::array<std::vector<double>, 3> total;
+  std::vector<double> weight(n, 0.0);
+  const int rounds = std::max(1, options.iterations);
+  for (int round = 0; round < rounds; ++round) {
+    if (cancelled && cancelled()) return -1;
+    const bool first = round == 0;
+    for (int t : targets) cost[t] = distance(t, match[t], first, std::numeric_limits<double>::max());
+    // Nearest-patch search: two scans in opposite orders, each propagating good matches from
+    // the neighbours already visited, then a random search at halving radii.
+    for (int scan = 0; scan < 2; ++scan) {
+      const bool forward = scan == 0;
+      const int step = forward ? 1 : -1;
+      for (size_t k = 0; k < targets.size(); ++k) {
+        const int q = targets[forward ? k : targets.size() - 1 - k];
+        const int qx = q % w, qy = q / w;
+        int best = match[q];
+        double best_cost = cost[q];
+        auto attempt = [&](int s, double scale) {
+          if (s < 0 || s == best || !source_ok[static_cast<size_t>(s)]) return;
+          const double d = scale * distance(q, s, first, best_cost / scale);
+          if (d < best_cost) best_cost = d, best = s;
+        };
+        const int nx = qx - step, ny = qy - step;
+        if (nx >= 0 && nx < w) {
+          const int m = match[static_cast<size_t>(qy) * w + nx];
+          if (m >= 0 && (m % w) + step >= 0 && (m % w) + step < w) attempt(m + step, coherent);
+        }
+        if (ny >= 0 && ny < h) {
+          const int m = match[static_cast<size_t>(ny) * w + qx];
+          if (m >= 0 && (m / w) + step >= 0 && (m / w) + step < h) attempt(m + step * w, coherent);
+        }
+        for (int radius = std::max(w, h); radius >= 1; radius /= 2) {
+          const int bx = best % w, by = best / w;
+          const int cx = std::clamp(bx + static_cast<int>(rng() % (2 * radius + 1)) - radius, r, w - 1 - r);
+          const int cy = std::clamp(by + static_cast<int>(rng() % (2 * radius + 1)) - radius, r, h - 1 - r);
+          attempt(cy * w + cx, 1.0);
+        }
+        match[q] = best;
+        cost[q] = best_cost;
+      }
+    }
+    // Copy: every masked pixel becomes the average of what the patches covering it propose,
+    // each weighted by how well it matched; the last round takes only the patch centred on
+    // the pixel, which keeps the copied detail sharp.
+    const bool last = round + 1 == rounds;
+    const int vote = last ? std::clamp(options.final_vote_radius, 0, r) : (options.centre_copy ? 0 : r);
+    if (vote == 0) {
+      for (int t : targets) {
+        const int s = match[t];
+        for (int c = 0; c < 3; ++c) current[c].data[t] = real[c].data[s];
+      }
+      continue;
+    }
+    double mean_cost = 0;
+    for (int t : targets) mean_cost += cost[t];
+    mean_cost = std::max(1e-12, mean_cost / targets.size());
+    for (int c = 0; c < 3; ++c) total[c].assign(n, 0.0);
+    std::fill(weight.begin(), weight.end(), 0.0);
+    for (int t : targets) {
+      const int tx = t % w, ty = t / w, s = match[t];
+      const int sx = s % w, sy = s / w;
+      const double wt = std::exp(-cost[t] / (2 * mean_cost));
+      for (int dy = -vote; dy <= vote; ++dy) {
+        const int y = ty + dy;
+        if (y < 0 || y >= h) continue;
+        for (int dx = -vote; dx <= vote; ++dx) {
+          const int x = tx + dx;
+          if (x < 0 || x >= w) continue;
+          const size_t i = static_cast<size_t>(y) * w + x;
+          if (mask.data[i] <= 0) continue;
+          const size_t j = static_cast<size_t>(sy + dy) * w + sx + dx;
+          for (int c = 0; c < 3; ++c) total[c][i] += wt * real[c].data[j];
+          weight[i] += wt;
+        }
+      }
+    }
+    for (int t : targets)
+      if (weight[t] > 0)
+        for (int c = 0; c < 3; ++c) current[c].data[t] = static_cast<float>(total[c][t] / weight[t]);
+  }
+  if (cancelled && cancelled()) return -1;
+
+  double difference = 0;
+  for (int t : targets)
+    for (int c = 0; c < 3; ++c) {
+      const double e = current[c].data[t] - low[c].data[t];
+      difference += e * e;
+    }
+  for (int c = 0; c < 3; ++c)
+    for (int t : targets) image[c].data[t] = current[c].data[t];
+  if (matches) *matches = std::move(match);
+  return difference / (3.0 * targets.size());
+}
+
+}  // namespace
+
+double transfer_texture(std::array<Plane, 3>& image, const Plane& mask,
+                        const std::vector<uint8_t>& usable, const TextureOptions& options,
+                        const std::function<bool()>& cancelled) {
+  std::array<Plane, 3> work = image;
+  const double difference = synthesise(work, mask, usable, options, cancelled, 0, nullptr);
+  if (difference < 0 || (cancelled && cancelled())) return -1;
+  image = std::move(work);
+  return difference;
 }
 
 double percentile(std::vector<float>& values, double p) {

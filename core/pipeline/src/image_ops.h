@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace terrasynth::pipeline::detail {
@@ -72,6 +73,38 @@ Plane masked_box_mean(const Plane& plane, const Plane& weight, int radius,
 // Only pixels with mask > 0 change. Returns the fraction of generated grain removed (0 - 1).
 double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& known,
                  const Plane& mask, int radius);
+
+// Options of transfer_texture.
+struct TextureOptions {
+  int patch_radius = 3;       // patches of (2 r + 1)^2 pixels
+  int iterations = 4;         // match-and-copy rounds
+  double guide_weight = 1.0;  // weight of the low-pass guide against the patch itself
+  int guide_radius = 8;       // box radius of the guide's low pass
+  double guide_tolerance = 0.05;  // low-pass differences up to this much (0 - 1) are free
+  uint64_t seed = 0;          // the random search (same seed, same pixels)
+  bool centre_copy = true;    // rounds before the last copy only the patch centres; else vote
+  int final_vote_radius = 1;  // the last round averages the matches of patches this close
+  double coherence = 0.1;     // discount of a match that continues a neighbour's (0 - 1)
+};
+
+// Guided texture synthesis (patch-based completion as in Wexler et al., with PatchMatch search
+// and the regenerated pixels as the guide): every pixel where mask > 0 is rebuilt from patches
+// of the pixels where `usable` is non-zero and mask is 0 (real, valid pixels), chosen so that
+// their low pass (a box of guide_radius) stays within guide_tolerance of the regenerated
+// content's (which keeps its structure: the road, tree line or shore the model drew, but not
+// its exact tone) and their detail continues the real pixels across the border and the
+// already rebuilt neighbours. Coarse to fine: a large area is first solved at half size and its
+// matches start the finer level. Each round searches the nearest patches (propagation from
+// neighbours, with a small bonus for continuing a neighbour's match, and random search at
+// halving radii) and copies the matched pixels; the last round averages the matches of the
+// patches within final_vote_radius, which softens the joins between copied pieces. Only
+// pixels with mask > 0 change. Returns the mean squared difference per pixel and band between
+// the result and the guide's low pass there, or -1 (nothing changed) when the surroundings
+// hold fewer than 16 whole usable patches. `cancelled` (if given) is polled per round; a
+// cancelled call leaves `image` unchanged and returns -1.
+double transfer_texture(std::array<Plane, 3>& image, const Plane& mask,
+                        const std::vector<uint8_t>& usable, const TextureOptions& options,
+                        const std::function<bool()>& cancelled = {});
 
 // The p-th percentile (p in [0, 100]) of the values, by nearest rank; values are reordered.
 double percentile(std::vector<float>& values, double p);

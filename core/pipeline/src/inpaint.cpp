@@ -610,13 +610,60 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
                                       std::max(8, static_cast<int>(std::ceil(work_feather)) + 6));
   }
 
-  // Back at the raster's resolution, in the raster's units.
+  // Back at the raster's resolution.
   std::array<Plane, 3> fresh;
-  for (int c = 0; c < 3; ++c) {
-    fresh[c] = detail::resample(working[c], crop.width, crop.height);
+  for (int c = 0; c < 3; ++c) fresh[c] = detail::resample(working[c], crop.width, crop.height);
+
+  // Texture: the regenerated pixels rebuilt from patches of the real ones around them, with
+  // the generated content as the guide, at the raster's resolution (or, for a very large area,
+  // at the coarsest grid that keeps it under kTexturePixels).
+  std::string texture_note = "no";
+  if (job.texture) {
+    report(0.885, "copying texture from the surroundings");
+    constexpr double kTexturePixels = 160000;
+    size_t masked = 0;
+    for (float v : soft.data) masked += v > 0 ? 1 : 0;
+    const double factor = std::max(1.0, std::sqrt(static_cast<double>(masked) / kTexturePixels));
+    const int tw = std::max(1, static_cast<int>(std::lround(crop.width / factor)));
+    const int th = std::max(1, static_cast<int>(std::lround(crop.height / factor)));
+    std::array<Plane, 3> image;
+    Plane usable_plane(crop.width, crop.height);
+    for (size_t i = 0; i < crop_pixels; ++i) usable_plane.data[i] = valid[i] && soft.data[i] == 0 ? 1.f : 0.f;
+    for (int c = 0; c < 3; ++c) {
+      Plane composite(crop.width, crop.height);
+      for (size_t i = 0; i < crop_pixels; ++i)
+        composite.data[i] = soft.data[i] > 0 ? std::clamp(fresh[c].data[i], 0.f, 1.f) : scaled[c].data[i];
+      image[c] = detail::resample(composite, tw, th);
+    }
+    const Plane texture_mask = detail::resample_max(soft, tw, th);
+    const Plane usable_small = detail::resample(usable_plane, tw, th);
+    std::vector<uint8_t> usable(usable_small.data.size());
+    for (size_t i = 0; i < usable.size(); ++i) usable[i] = usable_small.data[i] >= 0.999f ? 1 : 0;
+    detail::TextureOptions options;
+    options.seed = p.sampling.seed;
+    const double difference = detail::transfer_texture(
+        image, texture_mask, usable, options, [&] { return detail::cancelled(control); });
+    if (detail::cancelled(control)) return finish_cancelled();
+    if (difference < 0) {
+      warnings.add("too few whole patches of real pixels around the masked area to copy texture from");
+    } else {
+      for (int c = 0; c < 3; ++c) {
+        const Plane back = factor > 1 ? detail::resample(image[c], crop.width, crop.height) : image[c];
+        for (size_t i = 0; i < crop_pixels; ++i)
+          if (soft.data[i] > 0) fresh[c].data[i] = back.data[i];
+      }
+      std::ostringstream note;
+      note << std::setprecision(3) << "patches of the surroundings"
+           << (factor > 1 ? " at 1/" : "");
+      if (factor > 1) note << factor << " resolution";
+      texture_note = note.str();
+    }
+  }
+
+  // In the raster's units.
+  for (int c = 0; c < 3; ++c)
     for (auto& v : fresh[c].data)
       v = static_cast<float>(low[c] + std::clamp(v, 0.f, 1.f) * (high[c] - low[c]));
-  }
 
   // Extra bands (e.g. near infrared): a linear function of RGB fitted on the unchanged context.
   std::vector<std::array<double, 4>> fits;
@@ -662,6 +709,7 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       {"guidance", text(p.sampling.guidance)},
       {"layout", layout_note},
       {"harmonised", job.harmonise ? "tone and grain (" + text(grain_removed) + " of the grain removed)" : "no"},
+      {"texture", texture_note},
       {"scene", job.scene.empty() ? "none" : job.scene},
       {"style", job.style.empty() ? p.info.default_style : job.style},
       {"gsd_m", text(p.gsd)},

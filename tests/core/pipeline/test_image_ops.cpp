@@ -324,5 +324,121 @@ TEST(ImageOps, HarmoniseCalmsBlotchyColourOnACalmSurface) {
   EXPECT_LT(after, before * 0.5) << before << " -> " << after;
 }
 
+// Real pixels: a reddish texture of diagonal stripes left of x = 64, a bluish texture of spots
+// right of it, both with pixel noise. The masked square straddles the edge and holds the guide:
+// each side's flat mean colour, as a blurry generation would.
+struct TextureCase {
+  std::array<Plane, 3> image;
+  Plane mask;
+  std::vector<uint8_t> usable;
+  std::array<double, 3> left_mean{}, right_mean{};
+};
+
+TextureCase texture_case() {
+  const int w = 128, h = 128;
+  TextureCase t;
+  t.mask = Plane(w, h);
+  t.usable.assign(static_cast<size_t>(w) * h, 1);
+  uint32_t state = 7;
+  auto noise = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<float>(state >> 8) / (1 << 24) - 0.5f;
+  };
+  for (int c = 0; c < 3; ++c) t.image[c] = Plane(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const bool left = x < 64;
+      const float detail = left ? 0.12f * std::sin(1.3f * x + 0.7f * y)
+                                : 0.12f * std::sin(0.9f * x) * std::sin(0.9f * y);
+      const std::array<float, 3> base = left ? std::array<float, 3>{0.6f, 0.35f, 0.25f}
+                                             : std::array<float, 3>{0.25f, 0.35f, 0.6f};
+      for (int c = 0; c < 3; ++c) {
+        const float v = base[c] + detail + 0.03f * noise();
+        t.image[c].at(x, y) = v;
+        if (x >= 40 && x < 88 && y >= 40 && y < 88) continue;
+        (left ? t.left_mean : t.right_mean)[c] += v;
+      }
+    }
+  for (int c = 0; c < 3; ++c) {
+    t.left_mean[c] /= 64.0 * 128 - 24.0 * 48;
+    t.right_mean[c] /= 64.0 * 128 - 24.0 * 48;
+  }
+  for (int y = 40; y < 88; ++y)
+    for (int x = 40; x < 88; ++x) {
+      t.mask.at(x, y) = 1.f;
+      for (int c = 0; c < 3; ++c)
+        t.image[c].at(x, y) = static_cast<float>(x < 64 ? t.left_mean[c] : t.right_mean[c]);
+    }
+  return t;
+}
+
+double mean_of(const Plane& plane, int x0, int x1, int y0, int y1) {
+  double sum = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) sum += plane.at(x, y);
+  return sum / ((x1 - x0) * (y1 - y0));
+}
+
+TEST(ImageOps, TransferTextureRebuildsTheSurroundingsDetailAlongTheGuide) {
+  TextureCase t = texture_case();
+  const std::array<Plane, 3> before = t.image;
+  TextureOptions options;
+  options.seed = 3;
+  const double difference = transfer_texture(t.image, t.mask, t.usable, options);
+  ASSERT_GE(difference, 0.0);
+
+  // Only the masked square changed.
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 128; ++y)
+      for (int x = 0; x < 128; ++x)
+        if (t.mask.at(x, y) <= 0) {
+          ASSERT_EQ(t.image[c].at(x, y), before[c].at(x, y)) << x << "," << y;
+        }
+
+  // The flat guide now carries detail like the real texture on each side...
+  for (int c = 0; c < 3; ++c) {
+    const double real_left = fine_grain(before[c], 8, 32, 8, 120);
+    const double real_right = fine_grain(before[c], 96, 120, 8, 120);
+    const double filled_left = fine_grain(t.image[c], 44, 60, 44, 84);
+    const double filled_right = fine_grain(t.image[c], 68, 84, 44, 84);
+    EXPECT_NEAR(fine_grain(before[c], 44, 60, 44, 84), 0.0, 1e-6);
+    EXPECT_GT(filled_left, 0.6 * real_left) << "band " << c;
+    EXPECT_GT(filled_right, 0.6 * real_right) << "band " << c;
+    EXPECT_LT(filled_left, 1.5 * real_left) << "band " << c;
+    EXPECT_LT(filled_right, 1.5 * real_right) << "band " << c;
+  }
+  // ... and follows the guide's structure: reddish texture left of the edge, bluish right of it.
+  EXPECT_GT(mean_of(t.image[0], 42, 60, 42, 86), mean_of(t.image[2], 42, 60, 42, 86) + 0.2);
+  EXPECT_GT(mean_of(t.image[2], 68, 86, 42, 86), mean_of(t.image[0], 68, 86, 42, 86) + 0.2);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(mean_of(t.image[c], 42, 60, 42, 86), t.left_mean[c], 0.05);
+    EXPECT_NEAR(mean_of(t.image[c], 68, 86, 42, 86), t.right_mean[c], 0.05);
+  }
+
+  // Same seed, same pixels.
+  TextureCase again = texture_case();
+  transfer_texture(again.image, again.mask, again.usable, options);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(again.image[c].data, t.image[c].data);
+}
+
+TEST(ImageOps, TransferTextureNeedsWholeRealPatchesAndStopsWhenCancelled) {
+  // Only pixels outside the square are usable; unusable everywhere but a 5 px frame leaves no
+  // whole 7 x 7 patch.
+  TextureCase t = texture_case();
+  const std::array<Plane, 3> before = t.image;
+  std::vector<uint8_t> frame(t.usable.size(), 0);
+  for (int y = 0; y < 128; ++y)
+    for (int x = 0; x < 128; ++x)
+      frame[static_cast<size_t>(y) * 128 + x] = x < 5 || y < 5 || x >= 123 || y >= 123;
+  EXPECT_EQ(transfer_texture(t.image, t.mask, frame, TextureOptions{}), -1.0);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(t.image[c].data, before[c].data);
+
+  EXPECT_EQ(transfer_texture(t.image, t.mask, t.usable, TextureOptions{}, [] { return true; }), -1.0);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(t.image[c].data, before[c].data);
+
+  EXPECT_THROW(transfer_texture(t.image, t.mask, std::vector<uint8_t>(10, 1), TextureOptions{}),
+               std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace terrasynth::pipeline::detail

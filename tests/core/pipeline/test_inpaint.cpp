@@ -334,6 +334,25 @@ double greenness(const std::vector<double>& rgb, int size, int x0, int x1, int y
   return sum / ((x1 - x0) * (y1 - y0));
 }
 
+// Root mean square of the luma Laplacian of an interleaved RGB image over [lo, hi)^2, without
+// the pixels of [skip_lo, skip_hi)^2.
+double laplacian_rms(const std::vector<double>& rgb, int size, int lo, int hi, int skip_lo = 0, int skip_hi = 0) {
+  auto luma = [&](int x, int y) {
+    const size_t i = (static_cast<size_t>(y) * size + x) * 3;
+    return 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
+  };
+  double sum = 0;
+  int n = 0;
+  for (int y = lo; y < hi; ++y)
+    for (int x = lo; x < hi; ++x) {
+      if (x >= skip_lo && x < skip_hi && y >= skip_lo && y < skip_hi) continue;
+      const double l = 4 * luma(x, y) - luma(x - 1, y) - luma(x + 1, y) - luma(x, y - 1) - luma(x, y + 1);
+      sum += l * l;
+      ++n;
+    }
+  return std::sqrt(sum / n);
+}
+
 TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
   // A validation photo (not a training item of the shipped model): bare ground on the left of
   // the square, a tree line on its right.
@@ -351,7 +370,7 @@ TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
   GDALClose(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(mask.c_str(), memory, FALSE, nullptr, nullptr, nullptr));
   GDALClose(memory);
 
-  auto run = [&](const std::string& name, bool auto_layout, bool harmonise) {
+  auto run = [&](const std::string& name, bool auto_layout, bool harmonise, bool texture) {
     InpaintJob job;
     job.raster = photo;
     job.mask_path = mask;
@@ -361,18 +380,23 @@ TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
     job.device.threads = 2;
     job.auto_layout = auto_layout;
     job.harmonise = harmonise;
+    job.texture = texture;
     job.output = dir.file(name);
     const JobResult result = run_inpaint(job);
     return std::make_pair(result, read_all(job.output));
   };
-  const auto [result, full] = run("full.tif", true, true);
-  const auto [plain_result, plain] = run("plain.tif", false, false);
+  const auto [result, full] = run("full.tif", true, true, true);
+  const auto [plain_result, plain] = run("plain.tif", false, false, false);
+  const auto [untextured_result, untextured] = run("untextured.tif", true, true, false);
   const auto real = read_all(photo);
   ASSERT_EQ(full.size(), real.size());
   EXPECT_EQ(provenance_of(result, "layout").rfind("auto", 0), 0u) << provenance_of(result, "layout");
   EXPECT_EQ(provenance_of(plain_result, "layout"), "none");
   EXPECT_EQ(provenance_of(result, "harmonised").rfind("tone and grain", 0), 0u);
   EXPECT_EQ(provenance_of(plain_result, "harmonised"), "no");
+  EXPECT_EQ(provenance_of(result, "texture").rfind("patches of the surroundings", 0), 0u)
+      << provenance_of(result, "texture");
+  EXPECT_EQ(provenance_of(untextured_result, "texture"), "no");
 
   std::vector<uint8_t> allowed(256 * 256, 0), inside(256 * 256, 0);
   for (int y = 0; y < 256; ++y)
@@ -393,6 +417,17 @@ TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
   const double left = greenness(full, 256, 84, 112, 84, 172), right = greenness(full, 256, 144, 172, 84, 172);
   std::cout << "greenness: left " << left << ", right " << right << "\n";
   EXPECT_GT(right, left + 5);
+
+  // Fine detail (luma Laplacian) inside the square against the real photo's around it: the
+  // copied texture brings the generated pixels' fine grain to the photo's level.
+  const double real_detail = laplacian_rms(real, 256, 1, 255, 76, 180);
+  const double full_detail = laplacian_rms(full, 256, 88, 168);
+  const double untextured_detail = laplacian_rms(untextured, 256, 88, 168);
+  std::cout << "fine detail: real around the square " << real_detail << ", untextured "
+            << untextured_detail << ", textured " << full_detail << "\n";
+  EXPECT_LT(std::abs(std::log(full_detail / real_detail)), 0.4);
+  EXPECT_LT(std::abs(std::log(full_detail / real_detail)),
+            std::abs(std::log(untextured_detail / real_detail)));
 }
 
 }  // namespace

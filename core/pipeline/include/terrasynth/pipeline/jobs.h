@@ -106,6 +106,9 @@ struct InpaintJob {
   bool auto_layout = true;
   // Match the regenerated pixels' local tone and grain to the real pixels around them.
   bool harmonise = true;
+  // Rebuild the regenerated pixels' fine detail from patches of the real pixels around them,
+  // guided by the generated content (its structure stays; its texture becomes the photo's).
+  bool texture = true;
   double grow_m = 0;        // grow the mask by this many metres
   double feather_m = -1;    // feather width in metres; < 0 = automatic
   double gsd = 0;           // ground resolution of a raster without georeferencing (metres)

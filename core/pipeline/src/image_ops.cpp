@@ -238,6 +238,153 @@ void harmonic_fill(Plane& plane, const std::vector<uint8_t>& unknown) {
   harmonic_level(plane, unknown, tolerance);
 }
 
+namespace {
+
+// Where a thin, elongated region of one class (a road, path, river or pier) meets a hole on two
+// sides and the two ends point at each other, the class is drawn across the hole as a band
+// along a cubic curve with the ends' directions as tangents and the ends' width. Harmonic
+// interpolation alone loses such a region in the middle of a large hole.
+void bridge_thin_classes(std::vector<uint8_t>& out, const std::vector<uint8_t>& classes,
+                         const std::vector<uint8_t>& hole, int w, int h) {
+  const size_t n = static_cast<size_t>(w) * h;
+  std::vector<uint8_t> border(n, 0);
+  size_t border_pixels = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      if (hole[i]) continue;
+      border[i] = (x > 0 && hole[i - 1]) || (x + 1 < w && hole[i + 1]) || (y > 0 && hole[i - w]) ||
+                  (y + 1 < h && hole[i + w]);
+      border_pixels += border[i];
+    }
+  if (border_pixels == 0) return;
+
+  struct End {
+    int cls;
+    double x, y;  // centre of the border run
+    int count;    // border pixels in the run
+    double ax, ay;  // direction of the structure, pointing into the hole
+    double width;
+    bool used = false;
+  };
+  std::vector<End> ends;
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<int> stack;
+  for (size_t start = 0; start < n; ++start) {
+    if (!border[start] || seen[start]) continue;
+    const int cls = classes[start];
+    // The run: border pixels of the same class, 8-connected.
+    std::vector<int> run;
+    stack.assign(1, static_cast<int>(start));
+    seen[start] = 1;
+    while (!stack.empty()) {
+      const int i = stack.back();
+      stack.pop_back();
+      run.push_back(i);
+      const int x = i % w, y = i / w;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int nx = x + dx, ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          const size_t j = static_cast<size_t>(ny) * w + nx;
+          if (border[j] && !seen[j] && classes[j] == cls) {
+            seen[j] = 1;
+            stack.push_back(static_cast<int>(j));
+          }
+        }
+    }
+    const int count = static_cast<int>(run.size());
+    if (count > 12 || 4 * static_cast<size_t>(count) > border_pixels) continue;  // not thin
+    End e{};
+    e.cls = cls;
+    e.count = count;
+    for (int i : run) e.x += i % w, e.y += i / w;
+    e.x /= count;
+    e.y /= count;
+    // The shape of the class's known pixels near the end: elongated (a band) or not.
+    const int radius = 2 * count + 4;
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, m = 0;
+    double hx = 0, hy = 0, hm = 0;
+    for (int y = std::max(0, static_cast<int>(e.y) - radius); y <= std::min(h - 1, static_cast<int>(e.y) + radius); ++y)
+      for (int x = std::max(0, static_cast<int>(e.x) - radius); x <= std::min(w - 1, static_cast<int>(e.x) + radius); ++x) {
+        const size_t i = static_cast<size_t>(y) * w + x;
+        const double dx = x - e.x, dy = y - e.y;
+        if (dx * dx + dy * dy > radius * radius) continue;
+        if (hole[i]) {
+          if (dx * dx + dy * dy <= 9) hx += dx, hy += dy, hm += 1;
+        } else if (classes[i] == cls) {
+          sx += dx, sy += dy, sxx += dx * dx, syy += dy * dy, sxy += dx * dy, m += 1;
+        }
+      }
+    if (m < 3 || hm == 0) continue;
+    const double mx = sx / m, my = sy / m;
+    const double cxx = sxx / m - mx * mx, cyy = syy / m - my * my, cxy = sxy / m - mx * my;
+    const double mean = (cxx + cyy) / 2, spread = std::sqrt(std::max(0.0, (cxx - cyy) * (cxx - cyy) / 4 + cxy * cxy));
+    const double major = mean + spread, minor = std::max(0.0, mean - spread);
+    if (major < 4 * minor + 1e-9 || major <= 0) continue;  // a blob, not a band
+    double ax = cxx - cyy >= 0 ? major - cyy : cxy, ay = cxx - cyy >= 0 ? cxy : major - cxx;
+    if (std::abs(ax) + std::abs(ay) < 1e-12) ax = 1, ay = 0;
+    const double norm = std::hypot(ax, ay);
+    ax /= norm;
+    ay /= norm;
+    if (ax * hx + ay * hy < 0) ax = -ax, ay = -ay;  // into the hole
+    e.ax = ax;
+    e.ay = ay;
+    e.width = std::clamp(std::sqrt(12 * minor), 1.0, static_cast<double>(count));
+    ends.push_back(e);
+  }
+
+  struct Pair {
+    double score;
+    size_t a, b;
+  };
+  std::vector<Pair> pairs;
+  constexpr double kMinCos = 0.766;  // ends within 40 degrees of the line joining them
+  for (size_t a = 0; a < ends.size(); ++a)
+    for (size_t b = a + 1; b < ends.size(); ++b) {
+      const End &p = ends[a], &q = ends[b];
+      if (p.cls != q.cls) continue;
+      const double vx = q.x - p.x, vy = q.y - p.y, d = std::hypot(vx, vy);
+      if (d < 2) continue;
+      const double cp = (p.ax * vx + p.ay * vy) / d, cq = -(q.ax * vx + q.ay * vy) / d;
+      if (cp < kMinCos || cq < kMinCos) continue;
+      // The straight line between them must run mostly through the hole.
+      int inside = 0, samples = 0;
+      for (double t = 0; t <= 1; t += 0.5 / d, ++samples) {
+        const int x = static_cast<int>(std::lround(p.x + t * vx)), y = static_cast<int>(std::lround(p.y + t * vy));
+        inside += hole[static_cast<size_t>(y) * w + x] ? 1 : 0;
+      }
+      if (inside * 2 < samples) continue;
+      pairs.push_back({cp + cq, a, b});
+    }
+  std::sort(pairs.begin(), pairs.end(), [](const Pair& l, const Pair& r) { return l.score > r.score; });
+  for (const Pair& pair : pairs) {
+    End &p = ends[pair.a], &q = ends[pair.b];
+    if (p.used || q.used) continue;
+    p.used = q.used = true;
+    const double d = std::hypot(q.x - p.x, q.y - p.y);
+    const double x1 = p.x + p.ax * d / 3, y1 = p.y + p.ay * d / 3;
+    const double x2 = q.x + q.ax * d / 3, y2 = q.y + q.ay * d / 3;
+    const double half = (p.width + q.width) / 4;  // half the mean width
+    const int reach = static_cast<int>(std::ceil(half));
+    const int steps = static_cast<int>(std::ceil(3 * d)) + 1;
+    for (int k = 0; k <= steps; ++k) {
+      const double t = static_cast<double>(k) / steps, u = 1 - t;
+      const double cx = u * u * u * p.x + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * q.x;
+      const double cy = u * u * u * p.y + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * q.y;
+      for (int y = static_cast<int>(std::floor(cy)) - reach; y <= static_cast<int>(std::ceil(cy)) + reach; ++y)
+        for (int x = static_cast<int>(std::floor(cx)) - reach; x <= static_cast<int>(std::ceil(cx)) + reach; ++x) {
+          if (x < 0 || y < 0 || x >= w || y >= h) continue;
+          const size_t i = static_cast<size_t>(y) * w + x;
+          if (hole[i] && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= half * half + 0.25)
+            out[i] = static_cast<uint8_t>(p.cls);
+        }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<uint8_t> continue_classes(const std::vector<uint8_t>& classes,
                                       const std::vector<uint8_t>& unknown, int width, int height,
                                       int num_classes) {
@@ -289,6 +436,7 @@ std::vector<uint8_t> continue_classes(const std::vector<uint8_t>& classes,
         out[i] = static_cast<uint8_t>(c);
       }
   }
+  bridge_thin_classes(out, classes, hole, width, height);
   return out;
 }
 

@@ -187,6 +187,42 @@ TEST(ImageOps, ContinueClassesCarriesARoadAcrossAHole) {
             std::vector<uint8_t>(w * h, 255));
 }
 
+TEST(ImageOps, ContinueClassesBridgesAThinDiagonalPathAcrossALargeHole) {
+  // A 3 px wide path (5) crossing vegetation (3) diagonally, a large bare area (5) in one corner
+  // that must not be bridged to anything, and a hole much wider than the path.
+  const int w = 72, h = 72;
+  std::vector<uint8_t> classes(w * h, 3), unknown(w * h, 0);
+  auto off_path = [](double x, double y) { return std::abs(y - (8 + 0.75 * x)) / std::hypot(1.0, 0.75); };
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      if (off_path(x, y) <= 1.5) classes[y * w + x] = 5;
+      if (x >= 56 && y < 12) classes[y * w + x] = 5;  // the bare corner
+    }
+  for (int y = 18; y < 54; ++y)
+    for (int x = 16; x < 52; ++x) unknown[y * w + x] = 1;
+  const auto out = continue_classes(classes, unknown, w, h, 7);
+  int on_path = 0, path_kept = 0, far_wrong = 0, far = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      if (!unknown[i]) {
+        EXPECT_EQ(out[i], classes[i]);
+        continue;
+      }
+      const double d = off_path(x, y);
+      if (d <= 0.8) {
+        ++on_path;
+        path_kept += out[i] == 5;
+      } else if (d >= 6) {
+        ++far;
+        far_wrong += out[i] != 3;
+      }
+    }
+  EXPECT_GT(on_path, 30);
+  EXPECT_EQ(path_kept, on_path) << "the path goes on across the hole";
+  EXPECT_EQ(far_wrong, 0) << "of " << far << " pixels away from the path";
+}
+
 TEST(ImageOps, MaskedBoxMeanCountsOnlyWeightedPixels) {
   Plane plane(5, 1), weight(5, 1);
   plane.data = {1, 2, 100, 4, 5};

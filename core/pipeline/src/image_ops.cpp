@@ -358,6 +358,17 @@ void bridge_thin_classes(std::vector<uint8_t>& out, const std::vector<uint8_t>& 
       pairs.push_back({cp + cq, a, b});
     }
   std::sort(pairs.begin(), pairs.end(), [](const Pair& l, const Pair& r) { return l.score > r.score; });
+  // A disc of class `cls` and radius `half` at (cx, cy), on hole pixels only.
+  auto stamp = [&](double cx, double cy, double half, int cls) {
+    const int reach = static_cast<int>(std::ceil(half));
+    for (int y = static_cast<int>(std::floor(cy)) - reach; y <= static_cast<int>(std::ceil(cy)) + reach; ++y)
+      for (int x = static_cast<int>(std::floor(cx)) - reach; x <= static_cast<int>(std::ceil(cx)) + reach; ++x) {
+        if (x < 0 || y < 0 || x >= w || y >= h) continue;
+        const size_t i = static_cast<size_t>(y) * w + x;
+        if (hole[i] && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= half * half + 0.25)
+          out[i] = static_cast<uint8_t>(cls);
+      }
+  };
   for (const Pair& pair : pairs) {
     End &p = ends[pair.a], &q = ends[pair.b];
     if (p.used || q.used) continue;
@@ -366,19 +377,34 @@ void bridge_thin_classes(std::vector<uint8_t>& out, const std::vector<uint8_t>& 
     const double x1 = p.x + p.ax * d / 3, y1 = p.y + p.ay * d / 3;
     const double x2 = q.x + q.ax * d / 3, y2 = q.y + q.ay * d / 3;
     const double half = (p.width + q.width) / 4;  // half the mean width
-    const int reach = static_cast<int>(std::ceil(half));
     const int steps = static_cast<int>(std::ceil(3 * d)) + 1;
     for (int k = 0; k <= steps; ++k) {
       const double t = static_cast<double>(k) / steps, u = 1 - t;
-      const double cx = u * u * u * p.x + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * q.x;
-      const double cy = u * u * u * p.y + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * q.y;
-      for (int y = static_cast<int>(std::floor(cy)) - reach; y <= static_cast<int>(std::ceil(cy)) + reach; ++y)
-        for (int x = static_cast<int>(std::floor(cx)) - reach; x <= static_cast<int>(std::ceil(cx)) + reach; ++x) {
-          if (x < 0 || y < 0 || x >= w || y >= h) continue;
-          const size_t i = static_cast<size_t>(y) * w + x;
-          if (hole[i] && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= half * half + 0.25)
-            out[i] = static_cast<uint8_t>(p.cls);
-        }
+      stamp(u * u * u * p.x + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * q.x,
+            u * u * u * p.y + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * q.y, half, p.cls);
+    }
+  }
+  // An end without a partner whose straight continuation runs through the hole to the edge of
+  // the grid (a road leaving the image through a masked strip) goes on to the edge.
+  for (const End& e : ends) {
+    if (e.used) continue;
+    double x = e.x, y = e.y;
+    bool reaches_edge = false;
+    for (int k = 0; k < 4 * (w + h); ++k) {
+      x += 0.5 * e.ax;
+      y += 0.5 * e.ay;
+      const int ix = static_cast<int>(std::lround(x)), iy = static_cast<int>(std::lround(y));
+      if (ix < 0 || iy < 0 || ix >= w || iy >= h) {
+        reaches_edge = true;
+        break;
+      }
+      if (!hole[static_cast<size_t>(iy) * w + ix] && k > 2 * e.count + 2) break;  // ran into known pixels
+    }
+    if (!reaches_edge) continue;
+    for (double t = 0; ; t += 0.5) {
+      const double cx = e.x + t * e.ax, cy = e.y + t * e.ay;
+      if (cx < -1 || cy < -1 || cx > w || cy > h) break;
+      stamp(cx, cy, e.width / 2, e.cls);
     }
   }
 }

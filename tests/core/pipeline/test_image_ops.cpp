@@ -223,6 +223,21 @@ TEST(ImageOps, ContinueClassesBridgesAThinDiagonalPathAcrossALargeHole) {
   EXPECT_EQ(far_wrong, 0) << "of " << far << " pixels away from the path";
 }
 
+TEST(ImageOps, ContinueClassesTakesARoadOnToTheEdgeThroughAMaskedStrip) {
+  // A road (2) running down through vegetation (3) into a masked strip along the bottom edge.
+  const int w = 48, h = 48;
+  std::vector<uint8_t> classes(w * h, 3), unknown(w * h, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 22; x < 26; ++x) classes[y * w + x] = 2;
+  for (int y = 20; y < h; ++y)
+    for (int x = 0; x < w; ++x) unknown[y * w + x] = 1;
+  const auto out = continue_classes(classes, unknown, w, h, 7);
+  for (int y = 20; y < h; ++y) {
+    for (int x = 23; x < 25; ++x) EXPECT_EQ(out[y * w + x], 2) << x << "," << y;
+    for (int x : {0, 10, 16, 32, 38, 47}) EXPECT_EQ(out[y * w + x], 3) << x << "," << y;
+  }
+}
+
 TEST(ImageOps, MaskedBoxMeanCountsOnlyWeightedPixels) {
   Plane plane(5, 1), weight(5, 1);
   plane.data = {1, 2, 100, 4, 5};

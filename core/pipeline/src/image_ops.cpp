@@ -273,6 +273,7 @@ void bridge_thin_classes(std::vector<uint8_t>& out, const std::vector<uint8_t>& 
   for (size_t start = 0; start < n; ++start) {
     if (!border[start] || seen[start]) continue;
     const int cls = classes[start];
+    if (cls == 255) continue;  // not a class (unknown)
     // The run: border pixels of the same class, 8-connected.
     std::vector<int> run;
     stack.assign(1, static_cast<int>(start));
@@ -410,6 +411,107 @@ void bridge_thin_classes(std::vector<uint8_t>& out, const std::vector<uint8_t>& 
 }
 
 }  // namespace
+
+int bridge_structures(std::array<Plane, 3>& image, const Plane& mask, const std::vector<uint8_t>& usable,
+                      int block, int clusters) {
+  const int w = mask.width, h = mask.height;
+  const size_t n = static_cast<size_t>(w) * h;
+  for (int c = 0; c < 3; ++c)
+    if (image[c].width != w || image[c].height != h)
+      throw std::invalid_argument("bridge_structures: planes and mask must have the same size");
+  if (usable.size() != n) throw std::invalid_argument("bridge_structures: usable must be width x height");
+  block = std::max(1, block);
+  clusters = std::clamp(clusters, 2, 16);
+  const int bw = (w + block - 1) / block, bh = (h + block - 1) / block;
+  const size_t bn = static_cast<size_t>(bw) * bh;
+  // Blocks: a hole when any pixel is masked; known when at least half its pixels are usable.
+  std::vector<uint8_t> hole(bn, 0), known(bn, 0);
+  std::vector<std::array<double, 3>> colour(bn, {0, 0, 0});
+  std::vector<int> count(bn, 0), total(bn, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      const size_t b = static_cast<size_t>(y / block) * bw + x / block;
+      ++total[b];
+      if (mask.data[i] > 0) {
+        hole[b] = 1;
+      } else if (usable[i]) {
+        for (int c = 0; c < 3; ++c) colour[b][c] += image[c].data[i];
+        ++count[b];
+      }
+    }
+  std::vector<size_t> samples;
+  for (size_t b = 0; b < bn; ++b) {
+    if (hole[b] || 2 * count[b] < total[b]) continue;
+    known[b] = 1;
+    for (int c = 0; c < 3; ++c) colour[b][c] /= count[b];
+    samples.push_back(b);
+  }
+  if (samples.size() < static_cast<size_t>(4 * clusters)) return 0;
+  bool any_hole = false;
+  for (size_t b = 0; b < bn; ++b) any_hole = any_hole || hole[b];
+  if (!any_hole) return 0;
+
+  // k-means on the known blocks' colours, started at luma quantiles (deterministic).
+  auto luma = [](const std::array<double, 3>& v) { return 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]; };
+  std::vector<size_t> order = samples;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return luma(colour[a]) < luma(colour[b]); });
+  std::vector<std::array<double, 3>> centre(static_cast<size_t>(clusters));
+  for (int k = 0; k < clusters; ++k) centre[k] = colour[order[(order.size() - 1) * (2 * k + 1) / (2 * clusters)]];
+  std::vector<uint8_t> label(bn, 255);
+  for (int iteration = 0; iteration < 12; ++iteration) {
+    std::vector<std::array<double, 3>> sum(static_cast<size_t>(clusters), {0, 0, 0});
+    std::vector<int> members(static_cast<size_t>(clusters), 0);
+    for (size_t b : samples) {
+      double best = std::numeric_limits<double>::max();
+      for (int k = 0; k < clusters; ++k) {
+        double d = 0;
+        for (int c = 0; c < 3; ++c) d += (colour[b][c] - centre[k][c]) * (colour[b][c] - centre[k][c]);
+        if (d < best) best = d, label[b] = static_cast<uint8_t>(k);
+      }
+      for (int c = 0; c < 3; ++c) sum[label[b]][c] += colour[b][c];
+      ++members[label[b]];
+    }
+    for (int k = 0; k < clusters; ++k)
+      if (members[k] > 0)
+        for (int c = 0; c < 3; ++c) centre[k][c] = sum[k][c] / members[k];
+  }
+  // Groups whose colours are close (less than kMerge apart) are one: noise and gentle shading
+  // must not make structures.
+  constexpr double kMerge = 0.08;
+  std::vector<int> group(static_cast<size_t>(clusters));
+  for (int k = 0; k < clusters; ++k) {
+    group[k] = k;
+    for (int j = 0; j < k; ++j) {
+      double d = 0;
+      for (int c = 0; c < 3; ++c) d += (centre[k][c] - centre[j][c]) * (centre[k][c] - centre[j][c]);
+      if (std::sqrt(d) < kMerge) {
+        group[k] = group[j];
+        break;
+      }
+    }
+  }
+  // Blocks that are neither known nor holes (nodata, the edge of the usable area) are no class.
+  // The bridges are drawn on hole blocks only, in the colour of the group's first cluster.
+  std::vector<uint8_t> classes(bn, 255), bridged(bn, 255), gaps(bn, 0);
+  for (size_t b = 0; b < bn; ++b) {
+    if (known[b]) classes[b] = static_cast<uint8_t>(group[label[b]]);
+    gaps[b] = hole[b];
+  }
+  bridge_thin_classes(bridged, classes, gaps, bw, bh);
+  int painted = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      const size_t b = static_cast<size_t>(y / block) * bw + x / block;
+      if (mask.data[i] <= 0 || bridged[b] == 255) continue;
+      const float m = std::min(1.f, mask.data[i]);
+      for (int c = 0; c < 3; ++c)
+        image[c].data[i] = static_cast<float>((1 - m) * image[c].data[i] + m * centre[bridged[b]][c]);
+      ++painted;
+    }
+  return painted;
+}
 
 std::vector<uint8_t> continue_classes(const std::vector<uint8_t>& classes,
                                       const std::vector<uint8_t>& unknown, int width, int height,

@@ -54,6 +54,15 @@ std::vector<uint8_t> continue_classes(const std::vector<uint8_t>& classes,
                                       const std::vector<uint8_t>& unknown, int width, int height,
                                       int num_classes);
 
+// Structure bridging for inpainting, independent of any class map: the real pixels (usable,
+// mask 0) are averaged on blocks of `block` pixels and grouped by colour (k-means, `clusters`
+// groups); where a group forms a thin band that meets the masked area on two sides pointing at
+// each other (a road, path, wall or pier), or runs through it to the edge, the band is drawn
+// across in the group's mean colour (as continue_classes bridges thin classes), blended by the
+// mask. Only pixels with mask > 0 change; returns the number of pixels painted.
+int bridge_structures(std::array<Plane, 3>& image, const Plane& mask, const std::vector<uint8_t>& usable,
+                      int block = 4, int clusters = 6);
+
 // Mean over a (2 radius + 1)^2 box counting only pixels whose weight is > 0; `valid` (if given)
 // is set to 1 where the box held any such pixel.
 Plane masked_box_mean(const Plane& plane, const Plane& weight, int radius,

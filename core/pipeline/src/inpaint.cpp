@@ -639,6 +639,9 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
     const Plane usable_small = detail::resample(usable_plane, tw, th);
     std::vector<uint8_t> usable(usable_small.data.size());
     for (size_t i = 0; i < usable.size(); ++i) usable[i] = usable_small.data[i] >= 0.999f ? 1 : 0;
+    // Thin structures of the real pixels (roads, paths, walls) that cross the area are drawn
+    // into the guide first, so the copied texture carries them across.
+    const int bridged = detail::bridge_structures(image, texture_mask, usable);
     detail::TextureOptions options;
     options.seed = p.sampling.seed;
     const double difference = detail::transfer_texture(
@@ -656,6 +659,7 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       note << std::setprecision(3) << "patches of the surroundings"
            << (factor > 1 ? " at 1/" : "");
       if (factor > 1) note << factor << " resolution";
+      if (bridged > 0) note << ", thin structures bridged (" << bridged << " px)";
       texture_note = note.str();
     }
   }

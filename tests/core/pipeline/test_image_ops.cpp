@@ -238,6 +238,72 @@ TEST(ImageOps, ContinueClassesTakesARoadOnToTheEdgeThroughAMaskedStrip) {
   }
 }
 
+// A noisy green field, optionally crossed diagonally by an 8 px grey road; a square mask whose
+// guide (what the model drew) is plain field.
+struct StructureCase {
+  std::array<Plane, 3> image;
+  Plane mask;
+  std::vector<uint8_t> usable;
+};
+
+double road_distance(int x, int y) { return std::abs(y - (6 + 0.8 * x)) / std::hypot(1.0, 0.8); }
+
+StructureCase structure_case(bool road) {
+  const int w = 96, h = 96;
+  StructureCase t;
+  t.mask = Plane(w, h);
+  t.usable.assign(static_cast<size_t>(w) * h, 1);
+  uint32_t state = 11;
+  auto noise = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<float>(state >> 8) / (1 << 24) - 0.5f;
+  };
+  const std::array<float, 3> field{0.3f, 0.5f, 0.25f}, grey{0.62f, 0.6f, 0.58f};
+  for (int c = 0; c < 3; ++c) t.image[c] = Plane(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const bool masked = x >= 28 && x < 68 && y >= 28 && y < 68;
+      const bool on_road = road && !masked && road_distance(x, y) <= 4;
+      if (masked) t.mask.at(x, y) = 1.f;
+      const float n = 0.04f * noise();
+      for (int c = 0; c < 3; ++c) t.image[c].at(x, y) = (on_road ? grey : field)[c] + n;
+    }
+  return t;
+}
+
+TEST(ImageOps, BridgeStructuresDrawsARoadAcrossTheMaskInItsColour) {
+  StructureCase t = structure_case(true);
+  const std::array<Plane, 3> before = t.image;
+  const int painted = bridge_structures(t.image, t.mask, t.usable, 4, 6);
+  EXPECT_GT(painted, 200);
+  int on_road = 0, grey = 0, far = 0, changed_far = 0;
+  for (int y = 0; y < 96; ++y)
+    for (int x = 0; x < 96; ++x) {
+      if (t.mask.at(x, y) <= 0) {
+        for (int c = 0; c < 3; ++c) ASSERT_EQ(t.image[c].at(x, y), before[c].at(x, y));
+        continue;
+      }
+      const double d = road_distance(x, y);
+      if (d <= 2) {
+        ++on_road;
+        grey += t.image[0].at(x, y) > 0.5f && t.image[2].at(x, y) > 0.45f;
+      } else if (d >= 12) {
+        ++far;
+        changed_far += t.image[0].at(x, y) != before[0].at(x, y);
+      }
+    }
+  EXPECT_GT(on_road, 100);
+  EXPECT_GE(grey, on_road * 9 / 10) << "of " << on_road << " pixels on the road's line";
+  EXPECT_EQ(changed_far, 0) << "of " << far << " pixels away from it";
+}
+
+TEST(ImageOps, BridgeStructuresLeavesAPlainFieldAlone) {
+  StructureCase t = structure_case(false);
+  const std::array<Plane, 3> before = t.image;
+  EXPECT_EQ(bridge_structures(t.image, t.mask, t.usable, 4, 6), 0);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(t.image[c].data, before[c].data);
+}
+
 TEST(ImageOps, MaskedBoxMeanCountsOnlyWeightedPixels) {
   Plane plane(5, 1), weight(5, 1);
   plane.data = {1, 2, 100, 4, 5};

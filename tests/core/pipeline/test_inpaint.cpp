@@ -397,6 +397,8 @@ TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
   EXPECT_EQ(provenance_of(result, "texture").rfind("patches of the surroundings", 0), 0u)
       << provenance_of(result, "texture");
   EXPECT_EQ(provenance_of(untextured_result, "texture"), "no");
+  // The wall along the road on the left crosses the square: found and bridged.
+  EXPECT_NE(provenance_of(result, "texture").find("thin structures bridged"), std::string::npos);
 
   std::vector<uint8_t> allowed(256 * 256, 0), inside(256 * 256, 0);
   for (int y = 0; y < 256; ++y)

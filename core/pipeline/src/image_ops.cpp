@@ -752,6 +752,7 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
   const int r = std::max(1, options.patch_radius);
   const int side = 2 * r + 1;
   if (w < side || h < side) return -1;
+  if (n >= static_cast<size_t>(std::numeric_limits<int>::max() / 2)) return -1;  // indices are int
 
   // Sources: centres whose whole patch is usable (an integral image of `usable`).
   std::vector<int> sum(static_cast<size_t>(w + 1) * (h + 1), 0);

@@ -616,14 +616,17 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
 
   // Texture: the regenerated pixels rebuilt from patches of the real ones around them, with
   // the generated content as the guide, at the raster's resolution (or, for a very large area,
-  // at the coarsest grid that keeps it under kTexturePixels).
+  // on the coarsest grid that keeps it under the limits below).
   std::string texture_note = "no";
   if (job.texture) {
     report(0.885, "copying texture from the surroundings");
-    constexpr double kTexturePixels = 160000;
+    // At most kTexturePixels masked and kTextureGrid pixels in all (the search keeps about 50
+    // bytes per grid pixel).
+    constexpr double kTexturePixels = 160000, kTextureGrid = 4e6;
     size_t masked = 0;
     for (float v : soft.data) masked += v > 0 ? 1 : 0;
-    const double factor = std::max(1.0, std::sqrt(static_cast<double>(masked) / kTexturePixels));
+    const double factor = std::max({1.0, std::sqrt(static_cast<double>(masked) / kTexturePixels),
+                                    std::sqrt(static_cast<double>(crop_pixels) / kTextureGrid)});
     const int tw = std::max(1, static_cast<int>(std::lround(crop.width / factor)));
     const int th = std::max(1, static_cast<int>(std::lround(crop.height / factor)));
     std::array<Plane, 3> image;

@@ -777,8 +777,8 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
     if (mask.data[i] > 0) targets.push_back(static_cast<int>(i));
   if (targets.empty() || sources.size() < 16) return -1;
 
-  // The guide's low pass (a box a little larger than a patch) over the whole image: generated
-  // pixels inside the mask, real ones outside.
+  // The low pass (a box of guide_radius) over the whole image: of the guide (the generated
+  // pixels) inside the mask, of the real pixels outside.
   const Plane ones(w, h, 1.f);
   std::array<Plane, 3> low;
   const int low_radius = std::max(1, options.guide_radius);

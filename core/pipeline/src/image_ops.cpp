@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 namespace terrasynth::pipeline::detail {
 
@@ -240,6 +241,29 @@ void harmonic_fill(Plane& plane, const std::vector<uint8_t>& unknown) {
 
 namespace {
 
+// The pixels outside `region` (zero there) with a 4-neighbour inside it (non-zero there).
+std::vector<uint8_t> outer_border(const std::vector<uint8_t>& region, int w, int h) {
+  std::vector<uint8_t> border(region.size(), 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      if (region[i]) continue;
+      border[i] = (x > 0 && region[i - 1]) || (x + 1 < w && region[i + 1]) ||
+                  (y > 0 && region[i - w]) || (y + 1 < h && region[i + w]);
+    }
+  return border;
+}
+
+// The checks shared by the RGB operations on planes with a mask and a usable-pixel map.
+void require_planes(const char* operation, const std::array<Plane, 3>& image, const Plane& mask,
+                    const std::vector<uint8_t>& usable) {
+  for (int c = 0; c < 3; ++c)
+    if (image[c].width != mask.width || image[c].height != mask.height)
+      throw std::invalid_argument(std::string(operation) + ": planes and mask must have the same size");
+  if (usable.size() != mask.data.size())
+    throw std::invalid_argument(std::string(operation) + ": usable must be width x height");
+}
+
 // Where a thin, elongated region of one class (a road, path, river or pier) meets a hole on two
 // sides and the two ends point at each other, the class is drawn across the hole as a band
 // along a cubic curve with the ends' directions as tangents and the ends' width. Harmonic
@@ -247,16 +271,8 @@ namespace {
 void bridge_thin_classes(std::vector<uint8_t>& out, const std::vector<uint8_t>& classes,
                          const std::vector<uint8_t>& hole, int w, int h) {
   const size_t n = static_cast<size_t>(w) * h;
-  std::vector<uint8_t> border(n, 0);
-  size_t border_pixels = 0;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const size_t i = static_cast<size_t>(y) * w + x;
-      if (hole[i]) continue;
-      border[i] = (x > 0 && hole[i - 1]) || (x + 1 < w && hole[i + 1]) || (y > 0 && hole[i - w]) ||
-                  (y + 1 < h && hole[i + w]);
-      border_pixels += border[i];
-    }
+  const std::vector<uint8_t> border = outer_border(hole, w, h);
+  const size_t border_pixels = static_cast<size_t>(std::count(border.begin(), border.end(), 1));
   if (border_pixels == 0) return;
 
   struct End {
@@ -414,12 +430,8 @@ void bridge_thin_classes(std::vector<uint8_t>& out, const std::vector<uint8_t>& 
 
 int bridge_structures(std::array<Plane, 3>& image, const Plane& mask, const std::vector<uint8_t>& usable,
                       int block, int clusters) {
+  require_planes("bridge_structures", image, mask, usable);
   const int w = mask.width, h = mask.height;
-  const size_t n = static_cast<size_t>(w) * h;
-  for (int c = 0; c < 3; ++c)
-    if (image[c].width != w || image[c].height != h)
-      throw std::invalid_argument("bridge_structures: planes and mask must have the same size");
-  if (usable.size() != n) throw std::invalid_argument("bridge_structures: usable must be width x height");
   block = std::max(1, block);
   clusters = std::clamp(clusters, 2, 16);
   const int bw = (w + block - 1) / block, bh = (h + block - 1) / block;
@@ -533,13 +545,9 @@ std::vector<uint8_t> continue_classes(const std::vector<uint8_t>& classes,
   // How common each class is along the border of the holes (known pixels next to a hole).
   std::vector<double> border_share(static_cast<size_t>(num_classes), 0.0);
   double border_pixels = 0;
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x) {
-      const size_t i = static_cast<size_t>(y) * width + x;
-      if (hole[i]) continue;
-      const bool next_to_hole = (x > 0 && hole[i - 1]) || (x + 1 < width && hole[i + 1]) ||
-                                (y > 0 && hole[i - width]) || (y + 1 < height && hole[i + width]);
-      if (!next_to_hole) continue;
+  const std::vector<uint8_t> border = outer_border(hole, width, height);
+  for (size_t i = 0; i < n; ++i)
+    if (border[i]) {
       border_share[classes[i]] += 1;
       border_pixels += 1;
     }
@@ -745,10 +753,6 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
                   std::vector<int>* matches) {
   const int w = mask.width, h = mask.height;
   const size_t n = static_cast<size_t>(w) * h;
-  for (int c = 0; c < 3; ++c)
-    if (image[c].width != w || image[c].height != h)
-      throw std::invalid_argument("transfer_texture: planes and mask must have the same size");
-  if (usable.size() != n) throw std::invalid_argument("transfer_texture: usable must be width x height");
   const int r = std::max(1, options.patch_radius);
   const int side = 2 * r + 1;
   if (w < side || h < side) return -1;
@@ -946,6 +950,7 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
 double transfer_texture(std::array<Plane, 3>& image, const Plane& mask,
                         const std::vector<uint8_t>& usable, const TextureOptions& options,
                         const std::function<bool()>& cancelled) {
+  require_planes("transfer_texture", image, mask, usable);
   std::array<Plane, 3> work = image;
   const double difference = synthesise(work, mask, usable, options, cancelled, 0, nullptr);
   if (difference < 0 || (cancelled && cancelled())) return -1;

@@ -27,6 +27,15 @@ GenerateJob utm_job(const std::string& output) {
   return job;
 }
 
+// An extent in longitude and latitude (around Vaduz) at 1 m per pixel.
+GenerateJob lonlat_job(const std::string& output, const std::array<double, 4>& extent) {
+  GenerateJob job = tiny_job(output);
+  job.extent = extent;
+  job.crs = "EPSG:4326";
+  job.gsd = 1.0;
+  return job;
+}
+
 nlohmann::json read_json(const std::string& path) {
   std::ifstream file(path);
   return nlohmann::json::parse(file);
@@ -111,10 +120,7 @@ TEST(Generate, ProjectedExtentIsGeoreferencedExactlyWithProvenanceAndStac) {
 
 TEST(Generate, GeographicExtentStaysInItsCrsWithSquareGroundPixels) {
   TempDir dir;
-  GenerateJob job = tiny_job(dir.file("vaduz.tif"));
-  job.extent = std::array<double, 4>{9.5200, 47.1350, 9.5210, 47.1358};
-  job.crs = "EPSG:4326";
-  job.gsd = 1.0;
+  GenerateJob job = lonlat_job(dir.file("vaduz.tif"), {9.5200, 47.1350, 9.5210, 47.1358});
   job.cog = true;
   const JobPlan plan = plan_generate(job);
   EXPECT_EQ(geo::crs_authority_code(plan.work_crs).value_or(""), "EPSG:32632");
@@ -381,10 +387,7 @@ TEST(Generate, BadInputsGiveTypedErrorsNamingTheProblem) {
 TEST(Generate, OsmBackgroundClassFillsUnmappedLand) {
   TempDir dir;
   // Central Vaduz: streets and a few buildings mapped, most land unmapped.
-  GenerateJob other = tiny_job(dir.file("other.tif"));
-  other.extent = std::array<double, 4>{9.5195, 47.1385, 9.5229, 47.1408};
-  other.crs = "EPSG:4326";
-  other.gsd = 1.0;
+  GenerateJob other = lonlat_job(dir.file("other.tif"), {9.5195, 47.1385, 9.5229, 47.1408});
   other.layout.path = kLiechtenstein;
   GenerateJob none = other;
   none.output = dir.file("none.tif");

@@ -12,6 +12,15 @@
 namespace terrasynth::pipeline::detail {
 namespace {
 
+// Reproducible uniform noise in [-0.5, 0.5): a linear congruential generator.
+struct Noise {
+  uint32_t state;
+  float operator()() {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<float>(state >> 8) / (1 << 24) - 0.5f;
+  }
+};
+
 Plane ramp_plane(int width, int height) {
   Plane plane(width, height);
   for (int y = 0; y < height; ++y)
@@ -132,12 +141,12 @@ TEST(ImageOps, HarmonicFillContinuesALinearRampExactly) {
 TEST(ImageOps, HarmonicFillStaysWithinTheKnownValuesAndKeepsThem) {
   Plane plane(40, 40);
   std::vector<uint8_t> unknown(40 * 40, 0);
-  uint32_t state = 12345;
+  Noise noise{12345u};
   for (int y = 0; y < 40; ++y)
     for (int x = 0; x < 40; ++x) {
-      state = state * 1664525u + 1013904223u;
+      const float value = noise() + 0.5f;
       const bool hole = (x - 20) * (x - 20) + (y - 20) * (y - 20) < 150;
-      plane.at(x, y) = hole ? -50.f : static_cast<float>(state >> 8) / (1 << 24);
+      plane.at(x, y) = hole ? -50.f : value;
       unknown[y * 40 + x] = hole ? 1 : 0;
     }
   const Plane before = plane;
@@ -253,11 +262,7 @@ StructureCase structure_case(bool road) {
   StructureCase t;
   t.mask = Plane(w, h);
   t.usable.assign(static_cast<size_t>(w) * h, 1);
-  uint32_t state = 11;
-  auto noise = [&state] {
-    state = state * 1664525u + 1013904223u;
-    return static_cast<float>(state >> 8) / (1 << 24) - 0.5f;
-  };
+  Noise noise{11u};
   const std::array<float, 3> field{0.3f, 0.5f, 0.25f}, grey{0.62f, 0.6f, 0.58f};
   for (int c = 0; c < 3; ++c) t.image[c] = Plane(w, h);
   for (int y = 0; y < h; ++y)
@@ -328,11 +333,7 @@ HarmoniseCase harmonise_case(double offset, double grain) {
   const int w = 96, h = 96;
   HarmoniseCase t;
   t.mask = Plane(w, h);
-  uint32_t state = 99;
-  auto noise = [&state] {
-    state = state * 1664525u + 1013904223u;
-    return static_cast<float>(state >> 8) / (1 << 24) - 0.5f;
-  };
+  Noise noise{99u};
   for (int c = 0; c < 3; ++c) {
     t.known[c] = Plane(w, h);
     t.generated[c] = Plane(w, h);
@@ -456,11 +457,7 @@ TextureCase texture_case() {
   TextureCase t;
   t.mask = Plane(w, h);
   t.usable.assign(static_cast<size_t>(w) * h, 1);
-  uint32_t state = 7;
-  auto noise = [&state] {
-    state = state * 1664525u + 1013904223u;
-    return static_cast<float>(state >> 8) / (1 << 24) - 0.5f;
-  };
+  Noise noise{7u};
   for (int c = 0; c < 3; ++c) t.image[c] = Plane(w, h);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {

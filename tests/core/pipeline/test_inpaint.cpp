@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
 
 #include "job_test_support.h"
 #include "terrasynth/geo/crs.h"
@@ -161,19 +162,29 @@ TEST(Inpaint, NaipKeepsNodataAndPredictsTheNearInfraredBand) {
     }
 }
 
+// Writes a 256 x 256 PNG mask that is 255 on the square [lo, hi)^2 and 0 elsewhere; returns
+// its pixels.
+std::vector<uint8_t> write_square_mask(const std::string& path, int lo, int hi) {
+  std::vector<uint8_t> square(256 * 256, 0);
+  for (int y = lo; y < hi; ++y)
+    for (int x = lo; x < hi; ++x) square[y * 256 + x] = 255;
+  GDALAllRegister();
+  GDALDataset* memory = GetGDALDriverManager()->GetDriverByName("MEM")->Create("", 256, 256, 1, GDT_Byte, nullptr);
+  if (memory->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 256, 256, square.data(), 256, 256, GDT_Byte, 0, 0) != CE_None)
+    throw std::runtime_error("cannot write the mask pixels");
+  GDALDataset* png = GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(path.c_str(), memory, FALSE, nullptr, nullptr, nullptr);
+  GDALClose(memory);
+  if (!png) throw std::runtime_error("cannot write " + path);
+  GDALClose(png);
+  return square;
+}
+
 TEST(Inpaint, PlainPhotoWithRasterMaskAndGsd) {
   TempDir dir;
   const std::string photo = std::string(TERRASYNTH_TEST_SHARED_DIR) + "/data/pairs/landcoverai/00000.jpg";
   // A central square mask as a PNG of the photo's size.
-  GDALAllRegister();
-  GDALDataset* memory = GetGDALDriverManager()->GetDriverByName("MEM")->Create("", 256, 256, 1, GDT_Byte, nullptr);
-  std::vector<uint8_t> square(256 * 256, 0);
-  for (int y = 96; y < 160; ++y)
-    for (int x = 96; x < 160; ++x) square[y * 256 + x] = 255;
-  ASSERT_EQ(memory->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 256, 256, square.data(), 256, 256, GDT_Byte, 0, 0), CE_None);
   const std::string mask = dir.file("mask.png");
-  GDALClose(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(mask.c_str(), memory, FALSE, nullptr, nullptr, nullptr));
-  GDALClose(memory);
+  const std::vector<uint8_t> square = write_square_mask(mask, 96, 160);
 
   InpaintJob job = tiny_inpaint(photo, mask, dir.file("photo.tif"));
   EXPECT_THROW(run_inpaint(job), JobError);  // no georeferencing and no GSD
@@ -360,15 +371,8 @@ TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
   const std::string photo = std::string(TERRASYNTH_TEST_SHARED_DIR) + "/data/pairs/recife/00590.jpg";
   const std::string model = std::string(TERRASYNTH_TEST_SOURCE_DIR) + "/resources/models/terrasynth-base";
   if (!fs::exists(photo) || !fs::exists(model + "/model.json")) GTEST_SKIP() << "needs the photo and the shipped model";
-  GDALAllRegister();
-  GDALDataset* memory = GetGDALDriverManager()->GetDriverByName("MEM")->Create("", 256, 256, 1, GDT_Byte, nullptr);
-  std::vector<uint8_t> square(256 * 256, 0);
-  for (int y = 80; y < 176; ++y)
-    for (int x = 80; x < 176; ++x) square[y * 256 + x] = 255;
-  ASSERT_EQ(memory->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 256, 256, square.data(), 256, 256, GDT_Byte, 0, 0), CE_None);
   const std::string mask = dir.file("mask.png");
-  GDALClose(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(mask.c_str(), memory, FALSE, nullptr, nullptr, nullptr));
-  GDALClose(memory);
+  const std::vector<uint8_t> square = write_square_mask(mask, 80, 176);
 
   auto run = [&](const std::string& name, bool auto_layout, bool harmonise, bool texture) {
     InpaintJob job;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "chunk_runner.h"
@@ -393,6 +394,60 @@ std::vector<uint8_t> segment(const engine::Segmenter& segmenter, const std::arra
   return classes;
 }
 
+// The texture step of inpainting (PIPELINES.md): the regenerated pixels of `fresh` (mask `soft`
+// > 0, values 0 - 1 at the crop's resolution) are rebuilt from patches of the real pixels of
+// `scaled` (where valid and unmasked), with thin structures of the real pixels bridged into the
+// guide first. The work runs at the crop's resolution or, for a very large area, on the
+// coarsest grid that keeps it under the limits below. Returns the provenance note, "" when the
+// surroundings hold too few whole patches (fresh unchanged), nothing when cancelled.
+std::optional<std::string> copy_texture(std::array<Plane, 3>& fresh, const std::array<Plane, 3>& scaled,
+                                        const Plane& soft, const std::vector<uint8_t>& valid,
+                                        uint64_t seed, const JobControl& control) {
+  const int cw = soft.width, ch = soft.height;
+  const size_t crop_pixels = soft.data.size();
+  // At most kTexturePixels masked and kTextureGrid pixels in all (the search keeps about 50
+  // bytes per grid pixel).
+  constexpr double kTexturePixels = 160000, kTextureGrid = 4e6;
+  size_t masked = 0;
+  for (float v : soft.data) masked += v > 0 ? 1 : 0;
+  const double factor = std::max({1.0, std::sqrt(static_cast<double>(masked) / kTexturePixels),
+                                  std::sqrt(static_cast<double>(crop_pixels) / kTextureGrid)});
+  const int tw = std::max(1, static_cast<int>(std::lround(cw / factor)));
+  const int th = std::max(1, static_cast<int>(std::lround(ch / factor)));
+  std::array<Plane, 3> image;
+  Plane usable_plane(cw, ch);
+  for (size_t i = 0; i < crop_pixels; ++i) usable_plane.data[i] = valid[i] && soft.data[i] == 0 ? 1.f : 0.f;
+  for (int c = 0; c < 3; ++c) {
+    Plane composite(cw, ch);
+    for (size_t i = 0; i < crop_pixels; ++i)
+      composite.data[i] = soft.data[i] > 0 ? std::clamp(fresh[c].data[i], 0.f, 1.f) : scaled[c].data[i];
+    image[c] = detail::resample(composite, tw, th);
+  }
+  const Plane texture_mask = detail::resample_max(soft, tw, th);
+  const Plane usable_small = detail::resample(usable_plane, tw, th);
+  std::vector<uint8_t> usable(usable_small.data.size());
+  for (size_t i = 0; i < usable.size(); ++i) usable[i] = usable_small.data[i] >= 0.999f ? 1 : 0;
+  // Thin structures of the real pixels (roads, paths, walls) that cross the area are drawn into
+  // the guide first, so the copied texture carries them across.
+  const int bridged = detail::bridge_structures(image, texture_mask, usable);
+  detail::TextureOptions options;
+  options.seed = seed;
+  const double difference = detail::transfer_texture(
+      image, texture_mask, usable, options, [&] { return detail::cancelled(control); });
+  if (detail::cancelled(control)) return std::nullopt;
+  if (difference < 0) return std::string();
+  for (int c = 0; c < 3; ++c) {
+    const Plane back = factor > 1 ? detail::resample(image[c], cw, ch) : image[c];
+    for (size_t i = 0; i < crop_pixels; ++i)
+      if (soft.data[i] > 0) fresh[c].data[i] = back.data[i];
+  }
+  std::ostringstream note;
+  note << std::setprecision(3) << "patches of the surroundings";
+  if (factor > 1) note << " at 1/" << factor << " resolution";
+  if (bridged > 0) note << ", thin structures bridged (" << bridged << " px)";
+  return note.str();
+}
+
 }  // namespace
 
 JobPlan plan_inpaint(const InpaintJob& job) {
@@ -614,57 +669,16 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
   std::array<Plane, 3> fresh;
   for (int c = 0; c < 3; ++c) fresh[c] = detail::resample(working[c], crop.width, crop.height);
 
-  // Texture: the regenerated pixels rebuilt from patches of the real ones around them, with
-  // the generated content as the guide, at the raster's resolution (or, for a very large area,
-  // on the coarsest grid that keeps it under the limits below).
+  // Texture: the regenerated pixels rebuilt from patches of the real ones around them.
   std::string texture_note = "no";
   if (job.texture) {
     report(0.885, "copying texture from the surroundings");
-    // At most kTexturePixels masked and kTextureGrid pixels in all (the search keeps about 50
-    // bytes per grid pixel).
-    constexpr double kTexturePixels = 160000, kTextureGrid = 4e6;
-    size_t masked = 0;
-    for (float v : soft.data) masked += v > 0 ? 1 : 0;
-    const double factor = std::max({1.0, std::sqrt(static_cast<double>(masked) / kTexturePixels),
-                                    std::sqrt(static_cast<double>(crop_pixels) / kTextureGrid)});
-    const int tw = std::max(1, static_cast<int>(std::lround(crop.width / factor)));
-    const int th = std::max(1, static_cast<int>(std::lround(crop.height / factor)));
-    std::array<Plane, 3> image;
-    Plane usable_plane(crop.width, crop.height);
-    for (size_t i = 0; i < crop_pixels; ++i) usable_plane.data[i] = valid[i] && soft.data[i] == 0 ? 1.f : 0.f;
-    for (int c = 0; c < 3; ++c) {
-      Plane composite(crop.width, crop.height);
-      for (size_t i = 0; i < crop_pixels; ++i)
-        composite.data[i] = soft.data[i] > 0 ? std::clamp(fresh[c].data[i], 0.f, 1.f) : scaled[c].data[i];
-      image[c] = detail::resample(composite, tw, th);
-    }
-    const Plane texture_mask = detail::resample_max(soft, tw, th);
-    const Plane usable_small = detail::resample(usable_plane, tw, th);
-    std::vector<uint8_t> usable(usable_small.data.size());
-    for (size_t i = 0; i < usable.size(); ++i) usable[i] = usable_small.data[i] >= 0.999f ? 1 : 0;
-    // Thin structures of the real pixels (roads, paths, walls) that cross the area are drawn
-    // into the guide first, so the copied texture carries them across.
-    const int bridged = detail::bridge_structures(image, texture_mask, usable);
-    detail::TextureOptions options;
-    options.seed = p.sampling.seed;
-    const double difference = detail::transfer_texture(
-        image, texture_mask, usable, options, [&] { return detail::cancelled(control); });
-    if (detail::cancelled(control)) return finish_cancelled();
-    if (difference < 0) {
+    const std::optional<std::string> note = copy_texture(fresh, scaled, soft, valid, p.sampling.seed, control);
+    if (!note) return finish_cancelled();
+    if (note->empty())
       warnings.add("too few whole patches of real pixels around the masked area to copy texture from");
-    } else {
-      for (int c = 0; c < 3; ++c) {
-        const Plane back = factor > 1 ? detail::resample(image[c], crop.width, crop.height) : image[c];
-        for (size_t i = 0; i < crop_pixels; ++i)
-          if (soft.data[i] > 0) fresh[c].data[i] = back.data[i];
-      }
-      std::ostringstream note;
-      note << std::setprecision(3) << "patches of the surroundings"
-           << (factor > 1 ? " at 1/" : "");
-      if (factor > 1) note << factor << " resolution";
-      if (bridged > 0) note << ", thin structures bridged (" << bridged << " px)";
-      texture_note = note.str();
-    }
+    else
+      texture_note = *note;
   }
 
   // In the raster's units.

@@ -46,6 +46,7 @@ struct Run {
   int steps = 0;
   double guidance = 0;
   std::vector<double> seconds;
+  bool refiner = true;
   double median() const {
     std::vector<double> sorted = seconds;
     std::sort(sorted.begin(), sorted.end());
@@ -91,6 +92,9 @@ int run_bench(const Args& args, const Output& out) {
   std::vector<Run> runs = {{"default", static_cast<int>(steps), guidance, {}}};
   if (guidance != 1.0 && !args.flag("no-baseline"))
     runs.push_back({"no-guidance baseline", static_cast<int>(steps), 1.0, {}});
+  // A model with a refiner: the same default run with the main network on every step.
+  if (info.refiner_below_timestep > 0 && !args.flag("no-baseline"))
+    runs.push_back({"without refiner", static_cast<int>(steps), guidance, {}, false});
 
   out.info("bench: " + info.name + " on " + model->device_description() + ", " +
            std::to_string(size) + " x " + std::to_string(size) + " px, " +
@@ -106,6 +110,7 @@ int run_bench(const Args& args, const Output& out) {
   for (auto& run : runs) {
     request.sampler.steps = run.steps;
     request.sampler.guidance = run.guidance;
+    request.sampler.refiner = run.refiner;
     for (long long i = 0; i < repeat; ++i) {
       const auto result = model->generate(request, progress, &cancel);
       if (result.status == engine::Status::Cancelled) {
@@ -129,6 +134,7 @@ int run_bench(const Args& args, const Output& out) {
     list.push_back({{"label", run.label},
                     {"steps", run.steps},
                     {"guidance", run.guidance},
+                    {"refiner", run.refiner && info.refiner_below_timestep > 0},
                     {"seconds", seconds},
                     {"seconds_per_step", seconds / run.steps},
                     {"megapixels_per_second", megapixels / seconds},
@@ -154,10 +160,16 @@ int run_bench(const Args& args, const Output& out) {
                              {"megapixels_per_second", megapixels / seconds},
                              {"peak_rss_mb", peak_rss_mb()},
                              {"runs", list}};
-  if (runs.size() > 1) {
-    const double ratio = seconds / runs[1].median();
-    document["default_over_baseline"] = ratio;
-    text << "  default / baseline     " << ratio << "x\n";
+  for (const auto& run : runs) {
+    if (&run == &runs.front()) continue;
+    const double ratio = seconds / run.median();
+    if (run.refiner) {
+      document["default_over_baseline"] = ratio;
+      text << "  default / baseline     " << ratio << "x\n";
+    } else {
+      document["default_over_no_refiner"] = ratio;
+      text << "  default / no refiner   " << ratio << "x\n";
+    }
   }
   text << "  model load " << load_seconds << " s, peak RSS " << std::setprecision(0)
        << peak_rss_mb() << " MB";
@@ -178,8 +190,9 @@ Command bench_command() {
       "Loads a model, warms up with one step, then times the default generation of a\n"
       "--size x --size pixel image with a synthetic layout (median of --repeat runs) and, as a\n"
       "baseline measured in the same run, the same generation without guidance (one network\n"
-      "evaluation per step). Reports seconds, seconds per step, megapixels per second, the\n"
-      "ratio to the baseline and the peak resident memory.";
+      "evaluation per step) and, for a model with a refiner, the default generation without\n"
+      "it. Reports seconds, seconds per step, megapixels per second, the ratios and the peak\n"
+      "resident memory.";
   spec.options = {
       {"model", "NAME|DIR", "model name or folder (default: terrasynth-base)"},
       {"device", "auto|cpu|cuda", "compute device (default auto)"},
@@ -189,7 +202,7 @@ Command bench_command() {
       {"sampler", "NAME", "sampler (default: the model's)"},
       {"guidance", "G", "guidance scale (default: the model's)"},
       {"repeat", "N", "timed runs per configuration (default 3)"},
-      {"no-baseline", "", "skip the no-guidance baseline"},
+      {"no-baseline", "", "skip the no-guidance and no-refiner baselines"},
   };
   return Command{spec, run_bench};
 }

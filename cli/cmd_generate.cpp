@@ -98,6 +98,12 @@ int run_generate(const Args& args, const Output& out) {
   job.cog = args.flag("cog");
   job.force = args.flag("force");
   job.write_stac = !args.flag("no-stac");
+  job.sampling.refiner = !args.flag("no-refiner");
+  if (args.has("chroma-smoothing")) {
+    job.sampling.chroma_smoothing = args.get_double("chroma-smoothing", -1);
+    if (!(job.sampling.chroma_smoothing >= 0 && job.sampling.chroma_smoothing <= 16))
+      throw UsageError("--chroma-smoothing must be between 0 (off) and 16 pixels");
+  }
 
   const pipeline::JobPlan plan = pipeline::plan_generate(job);
   {
@@ -213,6 +219,8 @@ Command generate_command() {
       {"cog", "", "write a Cloud Optimized GeoTIFF"},
       {"force", "", "allow very large outputs"},
       {"no-stac", "", "do not write the STAC Item"},
+      {"no-refiner", "", "run the low-noise steps with the main network instead of the model's refiner"},
+      {"chroma-smoothing", "PX", "colour smoothing of each step's estimate, in pixels (default: the model's; 0 = off)"},
       {"out", "OUT.tif", "output GeoTIFF"},
   };
   return {spec, run_generate};

@@ -69,6 +69,12 @@ int run_inpaint(const Args& args, const Output& out) {
   job.auto_layout = !args.flag("no-auto-layout");
   job.harmonise = !args.flag("no-harmonise");
   job.texture = !args.flag("no-texture");
+  job.sampling.refiner = !args.flag("no-refiner");
+  if (args.has("chroma-smoothing")) {
+    job.sampling.chroma_smoothing = args.get_double("chroma-smoothing", -1);
+    if (!(job.sampling.chroma_smoothing >= 0 && job.sampling.chroma_smoothing <= 16))
+      throw UsageError("--chroma-smoothing must be between 0 (off) and 16 pixels");
+  }
 
   ProgressPrinter printer(out.json());
   pipeline::JobControl control;
@@ -167,6 +173,8 @@ Command inpaint_command() {
       {"no-auto-layout", "", "without a layout, do not continue the surroundings' classes"},
       {"no-harmonise", "", "do not match tone and grain to the surroundings"},
       {"no-texture", "", "keep the generated detail instead of the surroundings' texture"},
+      {"no-refiner", "", "run the low-noise steps with the main network instead of the model's refiner"},
+      {"chroma-smoothing", "PX", "colour smoothing of each step's estimate, in pixels (default: the model's; 0 = off)"},
   };
   return {spec, run_inpaint};
 }

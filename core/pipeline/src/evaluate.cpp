@@ -150,6 +150,8 @@ EvaluateReport run_evaluate(const EvaluateOptions& options, const JobControl& co
     request.sampler.name = options.sampling.sampler;
     request.sampler.steps = options.sampling.steps;
     request.sampler.guidance = options.sampling.guidance;
+    request.sampler.refiner = options.sampling.refiner;
+    request.sampler.chroma_smoothing = options.sampling.chroma_smoothing;
     request.sampler.seed = options.seed + i;
     engine::CancelToken token;
     auto result = model->generate(request, {}, &token);

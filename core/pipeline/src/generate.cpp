@@ -226,6 +226,8 @@ std::vector<std::pair<std::string, std::string>> provenance(const GenerateJob& j
       {"sampler", p.sampling.sampler},
       {"steps", std::to_string(p.sampling.steps)},
       {"guidance", text(p.sampling.guidance)},
+      {"refiner", p.sampling.refiner},
+      {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
       {"tile", std::to_string(p.tile)},
       {"overlap", std::to_string(p.overlap)},
       {"tiling", job.tiles.fast ? "shifted" : "fused"},

@@ -728,6 +728,8 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       {"sampler", p.sampling.sampler},
       {"steps", std::to_string(p.sampling.steps)},
       {"guidance", text(p.sampling.guidance)},
+      {"refiner", p.sampling.refiner},
+      {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
       {"layout", layout_note},
       {"harmonised", job.harmonise ? "tone and grain (" + text(grain_removed) + " of the grain removed)" : "no"},
       {"texture", texture_note},

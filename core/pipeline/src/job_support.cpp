@@ -212,6 +212,9 @@ engine::SamplerOptions sampler_options(const SamplingParams& params) {
   options.steps = params.steps;
   options.guidance = params.guidance;
   options.seed = params.seed;
+  options.refiner = params.refiner;
+  if (params.chroma_smoothing > 16) invalid("chroma smoothing must be at most 16 pixels (0 = off)");
+  options.chroma_smoothing = params.chroma_smoothing;
   return options;
 }
 
@@ -230,6 +233,13 @@ ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::Mo
   resolved.steps = params.steps > 0 ? params.steps : info.default_steps;
   resolved.guidance = params.guidance < 0 ? info.default_guidance : params.guidance;
   resolved.seed = params.seed;
+  resolved.chroma_smoothing = params.chroma_smoothing >= 0 ? params.chroma_smoothing : info.chroma_smoothing;
+  if (info.refiner_below_timestep <= 0)
+    resolved.refiner = "none";
+  else if (!params.refiner)
+    resolved.refiner = "off";
+  else
+    resolved.refiner = "below timestep " + std::to_string(info.refiner_below_timestep);
   return resolved;
 }
 

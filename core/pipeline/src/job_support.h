@@ -56,6 +56,8 @@ struct ResolvedSampling {
   int steps = 0;
   double guidance = 0;
   uint64_t seed = 0;
+  std::string refiner;  // "none" (the model has none), "off", or "below timestep N"
+  double chroma_smoothing = 0;
 };
 ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::ModelInfo& info);
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "terrasynth/engine/model.h"
@@ -88,6 +89,67 @@ TEST(Training, BadConfigurationsAreClearErrors) {
     FAIL();
   } catch (const std::exception& error) {
     EXPECT_NE(std::string(error.what()).find("gan"), std::string::npos);
+  }
+}
+
+// A refiner: the tiny configuration turned into a full-resolution RGB network trained on the
+// low-noise timesteps only; placed in a package's refiner/ folder it takes over the steps below
+// its timestep, and only those.
+TEST(Training, ARefinerTrainsOnTheLowNoiseStepsAndTakesThemOver) {
+  const fs::path base_out = scratch("refiner-base");
+  pipeline::run_training(kTiny, nlohmann::json{{"output_dir", base_out.string()}, {"steps", 4}}.dump());
+  const fs::path out = scratch("refiner");
+  nlohmann::json overrides{
+      {"output_dir", out.string()},
+      {"steps", 16},
+      {"max_timestep", 300},
+      {"inpaint_probability", 0.0},
+      {"unet", {{"in_channels", 3}, {"out_channels", 3}}},
+      {"model", {{"conditioning", {{"latent", {{"factor", 1}, {"channels", 3}}}, {"layout", false}, {"inpaint", false}}}}}};
+  const auto refiner = pipeline::run_training(kTiny, overrides.dump());
+  EXPECT_EQ(refiner.steps_done, 16);
+  EXPECT_LT(refiner.fixed_loss_after, refiner.fixed_loss_before) << "training must lower the loss";
+
+  const fs::path package = scratch("refiner-package");
+  fs::copy(base_out / "model", package, fs::copy_options::recursive);
+  fs::copy(out / "model" / "unet", package / "refiner", fs::copy_options::recursive);
+  auto set_refiner = [&](const nlohmann::json& refiner_entry) {
+    std::ifstream in(package / "model.json");
+    nlohmann::json manifest;
+    in >> manifest;
+    in.close();
+    manifest["refiner"] = refiner_entry;
+    std::ofstream(package / "model.json") << manifest.dump(2);
+  };
+  engine::GenerateRequest request;
+  request.width = request.height = 64;
+  request.sampler.steps = 4;  // trailing timesteps 999, 749, 499, 249
+  request.sampler.seed = 5;
+
+  set_refiner({{"folder", "refiner"}, {"below_timestep", 300}});
+  auto model = engine::Model::load(package.string());
+  EXPECT_EQ(model->info().refiner_below_timestep, 300);
+  const auto refined = model->generate(request);
+  const auto again = model->generate(request);
+  EXPECT_EQ(refined.image.data, again.image.data) << "same seed, same pixels";
+  request.sampler.refiner = false;
+  const auto plain = model->generate(request);
+  EXPECT_NE(refined.image.data, plain.image.data) << "the last step ran through the refiner";
+  for (float v : refined.image.data) ASSERT_TRUE(v >= 0.f && v <= 1.f);
+
+  // Below every step's timestep: the refiner is never called.
+  set_refiner({{"folder", "refiner"}, {"below_timestep", 200}});
+  request.sampler.refiner = true;
+  EXPECT_EQ(engine::Model::load(package.string())->generate(request).image.data, plain.image.data);
+
+  // A network that does not take RGB is refused with the reason.
+  fs::remove_all(package / "refiner");
+  fs::copy(base_out / "model" / "unet", package / "refiner", fs::copy_options::recursive);
+  try {
+    engine::Model::load(package.string());
+    FAIL() << "a 104-channel refiner must be refused";
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("3 (RGB) channels"), std::string::npos) << error.what();
   }
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/conditioning.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "terrasynth/engine/error.h"
@@ -75,6 +76,28 @@ torch::Tensor denoiser_input(const torch::Tensor& x_t, const torch::Tensor& layo
   if (spec.layout) parts.push_back(layout.to(x_t.dtype()));
   if (spec.inpaint) parts.push_back(inpaint.to(x_t.dtype()));
   return parts.size() == 1 ? x_t : torch::cat(parts, 1);
+}
+
+torch::Tensor smooth_chroma(const torch::Tensor& latent, const ConditioningSpec& spec, double sigma) {
+  if (!(sigma > 0)) return latent;
+  require_pixel_latent(spec);
+  const int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3.0 * sigma)));
+  auto taps = torch::arange(-radius, radius + 1, torch::TensorOptions().dtype(torch::kFloat));
+  taps = torch::exp(-taps * taps / (2.0 * sigma * sigma));
+  taps = (taps / taps.sum()).to(latent.options());
+  auto pixels = torch::pixel_shuffle(latent, spec.latent_factor);
+  const int64_t channels = pixels.size(1);
+  const auto luma = pixels.mean(1, true);
+  auto chroma = pixels - luma;
+  // Separable blur, one channel per group; edges replicated (a window's border is not a border
+  // of the image, so zero padding would darken it).
+  chroma = torch::replication_pad2d(chroma, {radius, radius, 0, 0});
+  chroma = torch::conv2d(chroma, taps.view({1, 1, 1, -1}).expand({channels, 1, 1, 2 * radius + 1}), {},
+                         std::vector<int64_t>{1, 1}, std::vector<int64_t>{0, 0}, std::vector<int64_t>{1, 1}, channels);
+  chroma = torch::replication_pad2d(chroma, {0, 0, radius, radius});
+  chroma = torch::conv2d(chroma, taps.view({1, 1, -1, 1}).expand({channels, 1, 2 * radius + 1, 1}), {},
+                         std::vector<int64_t>{1, 1}, std::vector<int64_t>{0, 0}, std::vector<int64_t>{1, 1}, channels);
+  return torch::pixel_unshuffle(luma + chroma, spec.latent_factor);
 }
 
 int denoiser_input_channels(const Manifest& manifest) {

@@ -35,4 +35,10 @@ torch::Tensor denoiser_input(const torch::Tensor& x_t, const torch::Tensor& layo
 
 int denoiser_input_channels(const Manifest& manifest);
 
+// Smooths the colour of pixel_unshuffle latents [B,C,h,w] with a Gaussian of `sigma` pixels
+// (replicated edges) and keeps their brightness: with Y the mean of R, G and B at each pixel,
+// the result is Y + blur(RGB - Y). The imagery the models learn from carries little colour
+// detail at the pixel scale (JPEG keeps colour at half resolution); sigma <= 0 returns the input.
+torch::Tensor smooth_chroma(const torch::Tensor& latent, const ConditioningSpec& spec, double sigma);
+
 }  // namespace terrasynth::engine

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 #include "runtime/conditioning.h"
@@ -76,6 +77,9 @@ void validate_request(const Manifest& manifest, const GenerateRequest& request) 
   if (std::find(names.begin(), names.end(), sampler) == names.end())
     invalid("unknown sampler '" + sampler + "' (valid: " + join(names) + ")");
   if (request.sampler.steps < 0 || request.sampler.steps > 1000) invalid("steps must be in 1..1000");
+  if (request.sampler.chroma_smoothing > 16) invalid("chroma smoothing must be at most 16 pixels");
+  if (request.sampler.chroma_smoothing > 0 && manifest.conditioning.latent_type != "pixel_unshuffle")
+    invalid("chroma smoothing needs a pixel_unshuffle latent");
   if (request.tiling.tile < 0) invalid("tile size must be positive");
   if (request.resample_jumps < 0 || request.resample_jumps > 20) invalid("resample jumps must be in 0..20");
 }
@@ -163,6 +167,24 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
   guidance_options.interval_end =
       request.sampler.guidance_end >= 0 ? request.sampler.guidance_end : info.guidance_interval[1];
   sched::ModelFn guided = sched::classifier_free_guidance(window_model, guidance_options);
+
+  // The refiner sees the same windows as pixels (pixel_shuffle is a permutation, so its output
+  // rearranged back is the prediction for the latent) and no layout: below its timestep the
+  // image is formed and what is left is fine detail and noise.
+  const int refine_below = request.sampler.refiner && context.refiner ? info.refiner_below_timestep : 0;
+  sched::ModelFn stepped = guided;
+  if (refine_below > 0) {
+    DenoiserNetwork& refiner = *context.refiner;
+    const bool refiner_classes = refiner.config().value("projection_class_embeddings_input_dim", 0) > 0;
+    stepped = [&, refine_below, refiner_classes](const torch::Tensor& input, const sched::ModelCall& call) {
+      if (!(call.timestep < refine_below)) return guided(input, call);
+      const int64_t n = input.size(0);
+      auto timesteps = torch::full({n}, call.timestep, torch::TensorOptions().device(context.device).dtype(torch::kFloat));
+      auto labels = refiner_classes ? class_cond.expand({n, class_cond.size(1)}).contiguous() : torch::Tensor();
+      auto out = refiner.forward(torch::pixel_shuffle(input, f), timesteps, labels);
+      return torch::pixel_unshuffle(out, f);
+    };
+  }
   tiling::TiledOptions tiled;
   tiled.mode = request.tiling.mode;
   const int64_t tile_px = request.tiling.tile > 0 ? request.tiling.tile : info.tile_size;
@@ -173,7 +195,24 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
   tiled.batch = request.tiling.batch > 0 ? request.tiling.batch : (context.device.is_cuda() ? 4 : 1);
   tiled.progress = progress;
   tiled.cancel = cancel;
-  sched::ModelFn canvas_model = tiling::tiled_model(guided, tiled);
+  // Colour smoothing of each step's clean-image estimate (x0), the rest of the prediction kept:
+  // out' is the output the network would have given for the smoothed x0 and the same x_t.
+  const double chroma_sigma = request.sampler.chroma_smoothing >= 0 ? request.sampler.chroma_smoothing
+                                                                    : info.chroma_smoothing;
+  sched::ModelFn smoothed = stepped;
+  if (chroma_sigma > 0) {
+    const sched::NoiseSchedule& schedule = *context.schedule;
+    smoothed = [&, chroma_sigma](const torch::Tensor& input, const sched::ModelCall& call) {
+      const torch::Tensor out = stepped(input, call);
+      const double alpha_bar = schedule.alpha_bar_at(call.timestep);
+      const double alpha = std::sqrt(alpha_bar), sigma = std::sqrt(1.0 - alpha_bar);
+      if (!(sigma > 1e-6)) return out;
+      const sched::Denoised d = sched::split_prediction(schedule.prediction_type(), out, input, alpha, sigma);
+      const torch::Tensor x0 = smooth_chroma(d.x0, spec, chroma_sigma);
+      return sched::prediction_target(schedule.prediction_type(), x0, (input - alpha * x0) / sigma, alpha, sigma);
+    };
+  }
+  sched::ModelFn canvas_model = tiling::tiled_model(smoothed, tiled);
 
   sched::SamplerOptions sampler_options;
   sampler_options.steps = request.sampler.steps > 0 ? request.sampler.steps : info.default_steps;

@@ -13,6 +13,7 @@ namespace terrasynth::engine {
 
 struct GenerationContext {
   DenoiserNetwork* network = nullptr;
+  DenoiserNetwork* refiner = nullptr;  // optional, see Manifest::refiner_folder
   const Manifest* manifest = nullptr;
   const sched::NoiseSchedule* schedule = nullptr;
   torch::Device device{torch::kCPU};

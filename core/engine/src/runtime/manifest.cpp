@@ -127,6 +127,9 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
           info.guidance_interval[1] <= 1))
       fail(label, "sampler guidance_interval must satisfy 0 <= start <= end <= 1");
   }
+  info.chroma_smoothing = get_or<double>(sampler, "chroma_smoothing", 0.0, label);
+  if (!(info.chroma_smoothing >= 0 && info.chroma_smoothing <= 16))
+    fail(label, "sampler chroma_smoothing must be between 0 and 16 pixels");
   if (info.default_steps <= 0 || info.default_steps > 1000)
     fail(label, "sampler steps must be in 1..1000");
 
@@ -159,13 +162,27 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
   const nlohmann::json g = c.value("gsd", nlohmann::json::object());
   cond.gsd_reference = get_or<double>(g, "reference", info.native_gsd, label);
   cond.gsd_feature_scale = get_or<double>(g, "scale", 0.5, label);
+  if (info.chroma_smoothing > 0 && cond.latent_type != "pixel_unshuffle")
+    fail(label, "sampler chroma_smoothing needs a pixel_unshuffle latent");
   info.supports_layout = cond.layout;
   info.supports_inpaint = true;  // inpaint-conditioned models or blended sampling for the others
 
   const nlohmann::json components = root.value("components", nlohmann::json::object());
   manifest.unet_folder = get_or<std::string>(components, "unet", "unet", label);
   manifest.scheduler_folder = get_or<std::string>(components, "scheduler", "scheduler", label);
-  for (const std::string* folder : {&manifest.unet_folder, &manifest.scheduler_folder, &cond.vae_folder}) {
+  if (root.contains("refiner") && !root.at("refiner").is_null()) {
+    const nlohmann::json& refiner = root.at("refiner");
+    if (!refiner.is_object()) fail(label, "\"refiner\" must be an object {\"folder\", \"below_timestep\"}");
+    manifest.refiner_folder = get_or<std::string>(refiner, "folder", "refiner", label);
+    info.refiner_below_timestep = get_or<int>(refiner, "below_timestep", 0, label);
+    if (manifest.refiner_folder.empty()) fail(label, "refiner folder must not be empty");
+    if (info.refiner_below_timestep <= 0 || info.refiner_below_timestep > 100000)
+      fail(label, "refiner below_timestep must be a positive timestep");
+    if (cond.latent_type != "pixel_unshuffle")
+      fail(label, "a refiner needs a pixel_unshuffle latent (it works on the same samples as pixels)");
+  }
+  for (const std::string* folder : {&manifest.unet_folder, &manifest.scheduler_folder, &cond.vae_folder,
+                                    &manifest.refiner_folder}) {
     if (folder->find("..") != std::string::npos || (!folder->empty() && (*folder)[0] == '/'))
       fail(label, "component folder '" + *folder + "' must stay inside the model folder");
   }

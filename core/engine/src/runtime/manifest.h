@@ -31,6 +31,10 @@ struct Manifest {
   ConditioningSpec conditioning;
   std::string unet_folder = "unet";
   std::string scheduler_folder = "scheduler";
+  // Optional refiner (model.json "refiner": {"folder", "below_timestep"}): a full-resolution
+  // network on the same samples rearranged to pixels (pixel_unshuffle latents only) that takes
+  // over the steps whose timestep is below info.refiner_below_timestep.
+  std::string refiner_folder;
   nlohmann::json raw;
 };
 

@@ -16,6 +16,7 @@ namespace terrasynth::engine {
 struct Model::Impl {
   Manifest manifest;
   std::unique_ptr<DenoiserNetwork> network;
+  std::unique_ptr<DenoiserNetwork> refiner;
   std::unique_ptr<sched::NoiseSchedule> schedule;
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype = torch::kFloat32;
@@ -56,6 +57,31 @@ std::shared_ptr<Model> Model::load(const std::string& dir, const DeviceOptions& 
                           " channels but the latent has " + std::to_string(impl->manifest.conditioning.latent_channels));
   impl->network->module().to(impl->device, impl->dtype);
   impl->network->module().eval();
+  if (!impl->manifest.refiner_folder.empty()) {
+    const fs::path refiner_dir = fs::path(dir) / impl->manifest.refiner_folder;
+    impl->refiner = DenoiserNetwork::load(refiner_dir.string());
+    if (impl->refiner->in_channels() != 3 || impl->refiner->out_channels() != 3)
+      throw EngineError(EngineError::Kind::ModelFormat,
+                        refiner_dir.string() + ": a refiner takes and returns 3 (RGB) channels, this one " +
+                            std::to_string(impl->refiner->in_channels()) + " and " +
+                            std::to_string(impl->refiner->out_channels()));
+    const int class_dim = class_vector_size(impl->manifest);
+    const int refiner_class_dim = impl->refiner->config().value("projection_class_embeddings_input_dim", 0);
+    if (refiner_class_dim != 0 && refiner_class_dim != class_dim)
+      throw EngineError(EngineError::Kind::ModelFormat,
+                        refiner_dir.string() + ": the refiner's class embedding takes " +
+                            std::to_string(refiner_class_dim) + " values but model.json's class vector has " +
+                            std::to_string(class_dim));
+    const int64_t window_multiple =
+        int64_t{impl->manifest.conditioning.latent_factor} * impl->network->spatial_multiple();
+    if (window_multiple % impl->refiner->spatial_multiple() != 0)
+      throw EngineError(EngineError::Kind::ModelFormat,
+                        refiner_dir.string() + ": the refiner needs windows in multiples of " +
+                            std::to_string(impl->refiner->spatial_multiple()) + " px, which " +
+                            std::to_string(window_multiple) + " px windows are not");
+    impl->refiner->module().to(impl->device, impl->dtype);
+    impl->refiner->module().eval();
+  }
   impl->schedule = std::make_unique<sched::NoiseSchedule>(
       sched::ScheduleConfig::load((fs::path(dir) / impl->manifest.scheduler_folder).string()));
   return std::shared_ptr<Model>(new Model(std::move(impl)));
@@ -73,6 +99,7 @@ GenerateResult Model::generate(const GenerateRequest& request, const ProgressCal
                                const CancelToken* cancel) const {
   GenerationContext context;
   context.network = impl_->network.get();
+  context.refiner = impl_->refiner.get();
   context.manifest = &impl_->manifest;
   context.schedule = impl_->schedule.get();
   context.device = impl_->device;

@@ -50,6 +50,7 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
   read(root, "gsd_dropout", config.gsd_dropout, label);
   read(root, "inpaint_probability", config.inpaint_probability, label);
   read(root, "min_snr_gamma", config.min_snr_gamma, label);
+  read(root, "max_timestep", config.max_timestep, label);
   std::string device = "auto";
   read(root, "device", device, label);
   config.device.device = parse_device_kind(device);
@@ -61,6 +62,7 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
   if (config.crop <= 0 || config.crop % 32 != 0) fail(label, "'crop' must be a positive multiple of 32");
   if (!(config.learning_rate > 0)) fail(label, "'learning_rate' must be positive");
   if (config.ema_decay < 0 || config.ema_decay >= 1) fail(label, "'ema_decay' must be in [0, 1)");
+  if (config.max_timestep < 0) fail(label, "'max_timestep' must be 0 (all timesteps) or positive");
   for (double p : {config.layout_dropout, config.style_dropout, config.scene_dropout,
                    config.gsd_dropout, config.inpaint_probability})
     if (p < 0 || p > 1) fail(label, "dropout and inpaint probabilities must be in [0, 1]");

@@ -86,6 +86,10 @@ class Trainer {
     if (class_dim > 0 && unet_config_.value("projection_class_embeddings_input_dim", 0) != class_dim)
       throw EngineError(EngineError::Kind::InvalidArgument,
                         "UNet projection_class_embeddings_input_dim must be " + std::to_string(class_dim));
+    if (config.max_timestep > schedule_.num_train_timesteps())
+      throw EngineError(EngineError::Kind::InvalidArgument,
+                        "max_timestep " + std::to_string(config.max_timestep) + " is beyond the schedule's " +
+                            std::to_string(schedule_.num_train_timesteps()) + " timesteps");
     torch::manual_seed(config.seed);
     net_ = std::make_unique<DenoiserNetwork>(unet_config_);
     net_->module().to(device_);
@@ -176,7 +180,7 @@ class Trainer {
       }
       if (step % config_.checkpoint_every == 0 || step == config_.steps)
         report.checkpoint = save_checkpoint(step);
-      if (samples && config_.sample_every > 0 && (step % config_.sample_every == 0 || step == config_.steps))
+      if (samples && config_.sample_every > 0 && config_.max_timestep == 0 && (step % config_.sample_every == 0 || step == config_.steps))
         samples(step, render_samples());
     }
     if (report.status == Status::Cancelled && step > report.first_step) report.checkpoint = save_checkpoint(step);
@@ -251,7 +255,8 @@ class Trainer {
     auto layout = layout_fractions(classes, num_classes, spec.latent_factor);
     auto inpaint = inpaint_channels(images, masks, spec);
 
-    auto timesteps = torch::randint(0, schedule_.num_train_timesteps(), {batch}, torch::kLong);
+    const int timestep_end = config_.max_timestep > 0 ? config_.max_timestep : schedule_.num_train_timesteps();
+    auto timesteps = torch::randint(0, timestep_end, {batch}, torch::kLong);
     auto noise = torch::randn_like(x0);
     auto x_t = schedule_.add_noise(x0, noise, timesteps);
 

@@ -66,3 +66,36 @@ TEST(Conditioning, InpaintChannelsHideTheRegionToRegenerate) {
   EXPECT_FLOAT_EQ(c[0][48][3][3].item<float>(), 0.f);
   EXPECT_EQ(denoiser_input_channels(m), 48 + 7 + 49);
 }
+
+namespace {
+// RMS of x minus its 3 x 3 box mean (replicated edges): the pixel-scale detail of an image.
+double fine_detail(const torch::Tensor& x) {
+  auto blurred = torch::avg_pool2d(torch::replication_pad2d(x, {1, 1, 1, 1}), {3, 3}, {1, 1});
+  return (x - blurred).pow(2).mean().sqrt().item<double>();
+}
+}  // namespace
+
+TEST(Conditioning, SmoothChromaKeepsBrightnessAndRemovesColourSpeckle) {
+  const Manifest m = base();
+  torch::manual_seed(4);
+  // A smooth colour ramp with strong pixel-scale colour and brightness noise.
+  auto ramp = torch::linspace(0.2, 0.8, 64).view({1, 1, 1, 64}).expand({1, 3, 64, 64}).clone();
+  ramp[0][0] *= 0.8;
+  auto images = (ramp + 0.1 * torch::randn({1, 3, 64, 64})).clamp(0.0, 1.0);
+  const auto latent = pixels_to_latent(images, m.conditioning);
+  const auto smoothed = smooth_chroma(latent, m.conditioning, 1.0);
+  ASSERT_EQ(smoothed.sizes(), latent.sizes());
+  const auto before = torch::pixel_shuffle(latent, 4), after = torch::pixel_shuffle(smoothed, 4);
+  // Brightness (mean of R, G, B) untouched, pixel by pixel.
+  EXPECT_TRUE(torch::allclose(after.mean(1), before.mean(1), 1e-5, 1e-5));
+  // Colour detail at the pixel scale mostly gone; the ramp's colour kept.
+  const double chroma_before = fine_detail(before - before.mean(1, true));
+  const double chroma_after = fine_detail(after - after.mean(1, true));
+  EXPECT_LT(chroma_after, 0.2 * chroma_before) << chroma_before << " -> " << chroma_after;
+  const auto red_minus_green = [](const torch::Tensor& x) { return (x[0][0] - x[0][1]).mean().item<double>(); };
+  EXPECT_NEAR(red_minus_green(after), red_minus_green(before), 2e-3);  // edges replicated: not exact
+  // A flat colour, and sigma 0, come back unchanged.
+  const auto flat = pixels_to_latent(torch::tensor({0.7f, 0.4f, 0.2f}).view({1, 3, 1, 1}).expand({1, 3, 32, 32}), m.conditioning);
+  EXPECT_TRUE(torch::allclose(smooth_chroma(flat, m.conditioning, 2.0), flat, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::equal(smooth_chroma(latent, m.conditioning, 0.0), latent));
+}

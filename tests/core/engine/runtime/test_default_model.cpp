@@ -3,6 +3,8 @@
 // follows a layout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -44,6 +46,33 @@ HalfStats stats(const Image& image, int x0, int x1) {
   return s;
 }
 
+struct Detail {
+  double luma = 0;    // RMS of the brightness minus its 3 x 3 mean
+  double chroma = 0;  // the same for the colour (R, G, B minus the brightness)
+};
+
+Detail fine_detail(const Image& image) {
+  Detail d;
+  double n = 0;
+  auto value = [&](int c, int y, int x) { return static_cast<double>(image.at(c, y, x)); };
+  auto luma = [&](int y, int x) { return (value(0, y, x) + value(1, y, x) + value(2, y, x)) / 3; };
+  for (int y = 1; y + 1 < image.height; ++y)
+    for (int x = 1; x + 1 < image.width; ++x) {
+      double mean_luma = 0, mean_chroma[3] = {0, 0, 0};
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          mean_luma += luma(y + dy, x + dx) / 9;
+          for (int c = 0; c < 3; ++c) mean_chroma[c] += (value(c, y + dy, x + dx) - luma(y + dy, x + dx)) / 9;
+        }
+      d.luma += std::pow(luma(y, x) - mean_luma, 2);
+      for (int c = 0; c < 3; ++c) d.chroma += std::pow(value(c, y, x) - luma(y, x) - mean_chroma[c], 2) / 3;
+      n += 1;
+    }
+  d.luma = std::sqrt(d.luma / n);
+  d.chroma = std::sqrt(d.chroma / n);
+  return d;
+}
+
 }  // namespace
 
 TEST(DefaultModel, ShipsFp16WeightsWithinTheSizeBudget) {
@@ -53,15 +82,20 @@ TEST(DefaultModel, ShipsFp16WeightsWithinTheSizeBudget) {
     if (entry.is_regular_file()) total += entry.file_size();
   EXPECT_LE(total, 100u * 1000 * 1000);
 
-  const SafetensorsInfo weights = inspect_safetensors(kModelDir + "/unet/diffusion_pytorch_model.safetensors");
-  ASSERT_FALSE(weights.tensors.empty());
-  for (const TensorInfo& t : weights.tensors) EXPECT_EQ(t.dtype, "F16") << t.name;
+  for (const char* network : {"unet", "refiner"}) {
+    const std::string file = kModelDir + "/" + network + "/diffusion_pytorch_model.safetensors";
+    ASSERT_TRUE(fs::exists(file)) << file;
+    const SafetensorsInfo weights = inspect_safetensors(file);
+    ASSERT_FALSE(weights.tensors.empty());
+    for (const TensorInfo& t : weights.tensors) EXPECT_EQ(t.dtype, "F16") << network << " " << t.name;
+  }
 
   const ModelInfo info = read_model_info(kModelDir);
   EXPECT_EQ(info.name, "terrasynth-base");
   EXPECT_EQ(info.classes.size(), 7u);
   EXPECT_GT(info.native_gsd, 0.0);
   EXPECT_FALSE(info.licence.empty());
+  EXPECT_GT(info.refiner_below_timestep, 0) << "the shipped model has a refiner";
 }
 
 TEST(DefaultModel, GeneratesImageryThatFollowsTheLayout) {
@@ -102,4 +136,61 @@ TEST(DefaultModel, GeneratesImageryThatFollowsTheLayout) {
   const GenerateResult b = model->generate(request);
   ASSERT_EQ(b.status, Status::Ok);
   EXPECT_EQ(a.image.data, b.image.data);
+}
+
+// The shipped sampler settings smooth the colour of each step's estimate: the colour speckle a
+// small pixel-space network leaves (the training imagery has next to none at the pixel scale)
+// is mostly gone, and the brightness detail stays.
+TEST(DefaultModel, ChromaSmoothingRemovesColourSpeckle) {
+  DeviceOptions device;
+  device.device = DeviceKind::Cpu;
+  device.threads = 2;
+  const auto model = Model::load(kModelDir, device);
+  const ModelInfo& info = model->info();
+  ASSERT_GT(info.chroma_smoothing, 0.0);
+  GenerateRequest request;
+  request.width = request.height = 96;
+  request.gsd = info.native_gsd;
+  request.style = "recife";
+  request.sampler.steps = 8;
+  request.sampler.seed = 11;
+  const Image smoothed = model->generate(request).image;
+  request.sampler.chroma_smoothing = 0;
+  const Image plain = model->generate(request).image;
+  const Detail with = fine_detail(smoothed), without = fine_detail(plain);
+  EXPECT_LT(with.chroma, 0.4 * without.chroma) << without.chroma << " -> " << with.chroma;
+  EXPECT_GT(with.luma, 0.3 * without.luma) << without.luma << " -> " << with.luma;
+}
+
+// The shipped refiner takes over the low-noise steps; what the main network alone leaves there is
+// pixel-level grain (brightness detail the training imagery does not have).
+TEST(DefaultModel, RefinerLowersTheGrain) {
+  DeviceOptions device;
+  device.device = DeviceKind::Cpu;
+  device.threads = 2;
+  const auto model = Model::load(kModelDir, device);
+  GenerateRequest request;
+  request.width = request.height = 96;
+  request.gsd = model->info().native_gsd;
+  request.style = "recife";
+  request.sampler.seed = 12;
+  const Image refined = model->generate(request).image;
+  request.sampler.refiner = false;
+  const Image plain = model->generate(request).image;
+  const Detail with = fine_detail(refined), without = fine_detail(plain);
+  EXPECT_LT(with.luma, 0.8 * without.luma) << without.luma << " -> " << with.luma;
+  // The picture stays the same at a coarser scale: the refiner changes detail, not content.
+  double coarse = 0;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 96; y += 8)
+      for (int x = 0; x < 96; x += 8) {
+        double a = 0, b = 0;
+        for (int dy = 0; dy < 8; ++dy)
+          for (int dx = 0; dx < 8; ++dx) {
+            a += refined.at(c, y + dy, x + dx) / 64.0;
+            b += plain.at(c, y + dy, x + dx) / 64.0;
+          }
+        coarse = std::max(coarse, std::abs(a - b));
+      }
+  EXPECT_LT(coarse, 0.15) << "8 x 8 block means differ by up to " << coarse;
 }

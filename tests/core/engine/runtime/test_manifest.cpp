@@ -69,6 +69,40 @@ TEST(Manifest, RejectsMalformedManifestsNamingTheProblem) {
             std::string::npos);
 }
 
+TEST(Manifest, ReadsAndChecksTheRefiner) {
+  auto m = base_manifest();
+  EXPECT_EQ(parse_manifest(m.dump(), "model.json").info.refiner_below_timestep, 0) << "no refiner by default";
+  m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 250}};
+  const Manifest manifest = parse_manifest(m.dump(), "model.json");
+  EXPECT_EQ(manifest.refiner_folder, "refiner");
+  EXPECT_EQ(manifest.info.refiner_below_timestep, 250);
+
+  m["refiner"] = "refiner";
+  EXPECT_NE(parse_error(m).find("\"refiner\" must be an object"), std::string::npos);
+  m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 0}};
+  EXPECT_NE(parse_error(m).find("below_timestep"), std::string::npos);
+  m["refiner"] = {{"folder", "refiner"}, {"below_timestep", "low"}};
+  EXPECT_NE(parse_error(m).find("below_timestep"), std::string::npos);
+  m["refiner"] = {{"folder", "../refiner"}, {"below_timestep", 250}};
+  EXPECT_NE(parse_error(m).find("inside the model folder"), std::string::npos);
+  m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 250}};
+  m["conditioning"]["latent"] = {{"type", "autoencoder_tiny"}, {"factor", 8}, {"channels", 4}, {"folder", "vae"}};
+  EXPECT_NE(parse_error(m).find("pixel_unshuffle"), std::string::npos);
+}
+
+TEST(Manifest, ReadsAndChecksTheChromaSmoothing) {
+  auto m = base_manifest();
+  m["sampler"]["chroma_smoothing"] = 1.5;
+  EXPECT_DOUBLE_EQ(parse_manifest(m.dump(), "model.json").info.chroma_smoothing, 1.5);
+  m["sampler"]["chroma_smoothing"] = -1;
+  EXPECT_NE(parse_error(m).find("chroma_smoothing"), std::string::npos);
+  m["sampler"]["chroma_smoothing"] = "some";
+  EXPECT_NE(parse_error(m).find("chroma_smoothing"), std::string::npos);
+  m["sampler"]["chroma_smoothing"] = 1.0;
+  m["conditioning"]["latent"] = {{"type", "autoencoder_tiny"}, {"factor", 8}, {"channels", 4}, {"folder", "vae"}};
+  EXPECT_NE(parse_error(m).find("pixel_unshuffle"), std::string::npos);
+}
+
 TEST(Manifest, MissingFolderOrFileIsAnError) {
   EXPECT_THROW(read_manifest("/nonexistent/model"), EngineError);
   try {

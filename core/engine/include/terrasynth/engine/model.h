@@ -37,8 +37,13 @@ struct ModelInfo {
   // Sampling steps (as fractions of the run) where guidance applies; the others need one
   // network evaluation instead of two.
   std::array<double, 2> guidance_interval{0.0, 1.0};
+  // Gaussian radius (sigma, pixels) by which the colour (chroma) of every step's clean-image
+  // estimate is smoothed, keeping its brightness; 0 = off. See docs/SAMPLING.md.
+  double chroma_smoothing = 0.0;
   bool supports_layout = true;
   bool supports_inpaint = true;
+  // A full-resolution refiner network takes over the steps below this timestep (0 = none).
+  int refiner_below_timestep = 0;
   std::string training_summary;  // human-readable data and budget
 };
 
@@ -51,6 +56,8 @@ struct SamplerOptions {
   uint64_t seed = 0;
   double eta = 0;         // DDIM eta (0 = deterministic)
   bool karras = false;    // Karras sigmas (DPM-Solver++ and Euler)
+  bool refiner = true;    // use the model's refiner (if it has one) for the low-noise steps
+  double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off
 };
 
 enum class TilingMode {

@@ -54,6 +54,9 @@ struct TrainConfig {
   double gsd_dropout = 0.2;
   double inpaint_probability = 0.5;  // samples that get a known region and a mask
   double min_snr_gamma = 5.0;        // min-SNR loss weighting; 0 = off
+  // Train on timesteps below this one only (0 = all): a refiner for the low-noise steps.
+  // Runs restricted this way write no sample grids (they cannot sample from pure noise).
+  int max_timestep = 0;
   DeviceOptions device;
   std::string model_manifest;  // JSON text of model.json for the package
   std::string unet_config;     // JSON text of the UNet config.json

@@ -44,6 +44,8 @@ struct SamplingParams {
   int steps = 0;        // 0 = model default
   double guidance = -1; // < 0 = model default
   uint64_t seed = 0;
+  bool refiner = true;  // the model's low-noise refiner, if it has one
+  double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off
 };
 
 struct TileParams {

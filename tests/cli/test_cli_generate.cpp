@@ -28,8 +28,11 @@ std::vector<std::string> fast(std::vector<std::string> arguments) {
 // Runs the CLI under `timeout -s INT SECONDS` (Ctrl-C after that long).
 RunResult run_interrupted(const std::vector<std::string>& arguments, int seconds) {
   TempDir capture;
+  // --foreground: one SIGINT to the command, like Ctrl-C. Without it timeout also signals its
+  // process group, and when the two deliveries do not coalesce (a loaded machine) the second
+  // one is the "press Ctrl-C again to abort" of the command's handler.
   std::string command = "cd " + shell_quote(TERRASYNTH_TEST_SOURCE_DIR) +
-                        " && timeout --preserve-status -s INT " + std::to_string(seconds) + " " +
+                        " && timeout --foreground --preserve-status -s INT " + std::to_string(seconds) + " " +
                         shell_quote(TERRASYNTH_CLI_PATH);
   for (const auto& argument : arguments) command += " " + shell_quote(argument);
   command += " >" + shell_quote(capture.file("out")) + " 2>" + shell_quote(capture.file("err")) +

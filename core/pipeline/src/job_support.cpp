@@ -227,6 +227,14 @@ engine::TilingOptions tiling_options(const TileParams& params) {
   return options;
 }
 
+namespace {
+std::string format_sigma(double value) {
+  std::ostringstream out;
+  out << std::setprecision(3) << value;
+  return out.str();
+}
+}  // namespace
+
 ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::ModelInfo& info) {
   ResolvedSampling resolved;
   resolved.sampler = params.sampler.empty() ? info.default_sampler : params.sampler;
@@ -239,7 +247,10 @@ ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::Mo
   else if (!params.refiner)
     resolved.refiner = "off";
   else
-    resolved.refiner = "below timestep " + std::to_string(info.refiner_below_timestep);
+    resolved.refiner = (info.refiner_detail_sigma > 0
+                            ? "detail finer than " + format_sigma(info.refiner_detail_sigma) + " px, "
+                            : std::string()) +
+                       "below timestep " + std::to_string(info.refiner_below_timestep);
   return resolved;
 }
 

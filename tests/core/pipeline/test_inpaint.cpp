@@ -425,15 +425,15 @@ TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
   EXPECT_GT(right, left + 5);
 
   // Fine detail (luma Laplacian) inside the square against the real photo's around it: the
-  // copied texture brings the generated pixels' fine grain to the photo's level.
+  // copied texture is at the photo's level, and so, since the refiner (model 0.2.0), is the
+  // model's own fill (with version 0.1.0's grain it was twice the photo's: 8.8 against 4.4).
   const double real_detail = laplacian_rms(real, 256, 1, 255, 76, 180);
   const double full_detail = laplacian_rms(full, 256, 88, 168);
   const double untextured_detail = laplacian_rms(untextured, 256, 88, 168);
   std::cout << "fine detail: real around the square " << real_detail << ", untextured "
             << untextured_detail << ", textured " << full_detail << "\n";
   EXPECT_LT(std::abs(std::log(full_detail / real_detail)), 0.4);
-  EXPECT_LT(std::abs(std::log(full_detail / real_detail)),
-            std::abs(std::log(untextured_detail / real_detail)));
+  EXPECT_LT(std::abs(std::log(untextured_detail / real_detail)), 0.4);
 }
 
 }  // namespace

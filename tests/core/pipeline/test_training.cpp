@@ -137,6 +137,27 @@ TEST(Training, ARefinerTrainsOnTheLowNoiseStepsAndTakesThemOver) {
   EXPECT_NE(refined.image.data, plain.image.data) << "the last step ran through the refiner";
   for (float v : refined.image.data) ASSERT_TRUE(v >= 0.f && v <= 1.f);
 
+  // With detail_sigma the main network keeps the structure and the refiner adds the detail:
+  // different from both, and nearer the main network's picture at a coarse scale.
+  set_refiner({{"folder", "refiner"}, {"below_timestep", 300}, {"detail_sigma", 2.0}});
+  request.sampler.refiner = true;
+  const auto merged = engine::Model::load(package.string())->generate(request);
+  EXPECT_NE(merged.image.data, plain.image.data);
+  EXPECT_NE(merged.image.data, refined.image.data);
+  auto coarse_difference = [](const engine::Image& a, const engine::Image& b) {
+    double total = 0;
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < a.height; y += 8)
+        for (int x = 0; x < a.width; x += 8) {
+          double d = 0;
+          for (int dy = 0; dy < 8; ++dy)
+            for (int dx = 0; dx < 8; ++dx) d += (a.at(c, y + dy, x + dx) - b.at(c, y + dy, x + dx)) / 64.0;
+          total += d * d;
+        }
+    return total;
+  };
+  EXPECT_LT(coarse_difference(merged.image, plain.image), coarse_difference(refined.image, plain.image));
+
   // Below every step's timestep: the refiner is never called.
   set_refiner({{"folder", "refiner"}, {"below_timestep", 200}});
   request.sampler.refiner = true;

@@ -78,26 +78,37 @@ torch::Tensor denoiser_input(const torch::Tensor& x_t, const torch::Tensor& layo
   return parts.size() == 1 ? x_t : torch::cat(parts, 1);
 }
 
-torch::Tensor smooth_chroma(const torch::Tensor& latent, const ConditioningSpec& spec, double sigma) {
-  if (!(sigma > 0)) return latent;
-  require_pixel_latent(spec);
+torch::Tensor blur_pixels(const torch::Tensor& pixels, double sigma) {
+  if (!(sigma > 0)) return pixels;
   const int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3.0 * sigma)));
   auto taps = torch::arange(-radius, radius + 1, torch::TensorOptions().dtype(torch::kFloat));
   taps = torch::exp(-taps * taps / (2.0 * sigma * sigma));
-  taps = (taps / taps.sum()).to(latent.options());
-  auto pixels = torch::pixel_shuffle(latent, spec.latent_factor);
+  taps = (taps / taps.sum()).to(pixels.options());
   const int64_t channels = pixels.size(1);
+  // Separable, one channel per group; edges replicated (a window's border is not a border of the
+  // image, so zero padding would darken it).
+  auto out = torch::replication_pad2d(pixels, {radius, radius, 0, 0});
+  out = torch::conv2d(out, taps.view({1, 1, 1, -1}).expand({channels, 1, 1, 2 * radius + 1}), {},
+                      std::vector<int64_t>{1, 1}, std::vector<int64_t>{0, 0}, std::vector<int64_t>{1, 1}, channels);
+  out = torch::replication_pad2d(out, {0, 0, radius, radius});
+  return torch::conv2d(out, taps.view({1, 1, -1, 1}).expand({channels, 1, 2 * radius + 1, 1}), {},
+                       std::vector<int64_t>{1, 1}, std::vector<int64_t>{0, 0}, std::vector<int64_t>{1, 1}, channels);
+}
+
+torch::Tensor smooth_chroma(const torch::Tensor& latent, const ConditioningSpec& spec, double sigma) {
+  if (!(sigma > 0)) return latent;
+  require_pixel_latent(spec);
+  auto pixels = torch::pixel_shuffle(latent, spec.latent_factor);
   const auto luma = pixels.mean(1, true);
-  auto chroma = pixels - luma;
-  // Separable blur, one channel per group; edges replicated (a window's border is not a border
-  // of the image, so zero padding would darken it).
-  chroma = torch::replication_pad2d(chroma, {radius, radius, 0, 0});
-  chroma = torch::conv2d(chroma, taps.view({1, 1, 1, -1}).expand({channels, 1, 1, 2 * radius + 1}), {},
-                         std::vector<int64_t>{1, 1}, std::vector<int64_t>{0, 0}, std::vector<int64_t>{1, 1}, channels);
-  chroma = torch::replication_pad2d(chroma, {0, 0, radius, radius});
-  chroma = torch::conv2d(chroma, taps.view({1, 1, -1, 1}).expand({channels, 1, 2 * radius + 1, 1}), {},
-                         std::vector<int64_t>{1, 1}, std::vector<int64_t>{0, 0}, std::vector<int64_t>{1, 1}, channels);
-  return torch::pixel_unshuffle(luma + chroma, spec.latent_factor);
+  return torch::pixel_unshuffle(luma + blur_pixels(pixels - luma, sigma), spec.latent_factor);
+}
+
+torch::Tensor merge_detail(const torch::Tensor& coarse, const torch::Tensor& fine, const ConditioningSpec& spec,
+                           double sigma) {
+  require_pixel_latent(spec);
+  const int64_t f = spec.latent_factor;
+  auto c = torch::pixel_shuffle(coarse, f), d = torch::pixel_shuffle(fine, f);
+  return torch::pixel_unshuffle(blur_pixels(c, sigma) + d - blur_pixels(d, sigma), f);
 }
 
 int denoiser_input_channels(const Manifest& manifest) {

@@ -41,4 +41,12 @@ int denoiser_input_channels(const Manifest& manifest);
 // detail at the pixel scale (JPEG keeps colour at half resolution); sigma <= 0 returns the input.
 torch::Tensor smooth_chroma(const torch::Tensor& latent, const ConditioningSpec& spec, double sigma);
 
+// Images [B,C,H,W] blurred by a Gaussian of `sigma` pixels, edges replicated (sigma <= 0: input).
+torch::Tensor blur_pixels(const torch::Tensor& pixels, double sigma);
+
+// pixel_unshuffle latents: the structure of `coarse` (its Gaussian blur of `sigma` pixels) plus
+// the detail of `fine` (fine minus its blur).
+torch::Tensor merge_detail(const torch::Tensor& coarse, const torch::Tensor& fine, const ConditioningSpec& spec,
+                           double sigma);
+
 }  // namespace terrasynth::engine

@@ -181,8 +181,17 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
       const int64_t n = input.size(0);
       auto timesteps = torch::full({n}, call.timestep, torch::TensorOptions().device(context.device).dtype(torch::kFloat));
       auto labels = refiner_classes ? class_cond.expand({n, class_cond.size(1)}).contiguous() : torch::Tensor();
-      auto out = refiner.forward(torch::pixel_shuffle(input, f), timesteps, labels);
-      return torch::pixel_unshuffle(out, f);
+      auto refined = torch::pixel_unshuffle(refiner.forward(torch::pixel_shuffle(input, f), timesteps, labels), f);
+      if (!(manifest.refiner_detail_sigma > 0)) return refined;
+      // Structure (layout, guidance) from the main network, the finer detail from the refiner.
+      const auto main = guided(input, call);
+      const double alpha_bar = context.schedule->alpha_bar_at(call.timestep);
+      const double alpha = std::sqrt(alpha_bar), sigma = std::sqrt(1.0 - alpha_bar);
+      const auto type = context.schedule->prediction_type();
+      const auto x0 = merge_detail(sched::split_prediction(type, main, input, alpha, sigma).x0,
+                                   sched::split_prediction(type, refined, input, alpha, sigma).x0, spec,
+                                   manifest.refiner_detail_sigma);
+      return sched::prediction_target(type, x0, (input - alpha * x0) / sigma, alpha, sigma);
     };
   }
   tiling::TiledOptions tiled;

@@ -175,6 +175,10 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
     if (!refiner.is_object()) fail(label, "\"refiner\" must be an object {\"folder\", \"below_timestep\"}");
     manifest.refiner_folder = get_or<std::string>(refiner, "folder", "refiner", label);
     info.refiner_below_timestep = get_or<int>(refiner, "below_timestep", 0, label);
+    manifest.refiner_detail_sigma = get_or<double>(refiner, "detail_sigma", 0.0, label);
+    if (!(manifest.refiner_detail_sigma >= 0 && manifest.refiner_detail_sigma <= 16))
+      fail(label, "refiner detail_sigma must be between 0 and 16 pixels");
+    info.refiner_detail_sigma = manifest.refiner_detail_sigma;
     if (manifest.refiner_folder.empty()) fail(label, "refiner folder must not be empty");
     if (info.refiner_below_timestep <= 0 || info.refiner_below_timestep > 100000)
       fail(label, "refiner below_timestep must be a positive timestep");

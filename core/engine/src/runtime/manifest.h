@@ -35,6 +35,9 @@ struct Manifest {
   // network on the same samples rearranged to pixels (pixel_unshuffle latents only) that takes
   // over the steps whose timestep is below info.refiner_below_timestep.
   std::string refiner_folder;
+  // > 0: the refiner gives only the detail finer than a Gaussian of this many pixels, the main
+  // network (with the layout and guidance) the rest; 0: the refiner's estimate replaces it.
+  double refiner_detail_sigma = 0;
   nlohmann::json raw;
 };
 

@@ -67,6 +67,7 @@ TEST(Conditioning, InpaintChannelsHideTheRegionToRegenerate) {
   EXPECT_EQ(denoiser_input_channels(m), 48 + 7 + 49);
 }
 
+
 namespace {
 // RMS of x minus its 3 x 3 box mean (replicated edges): the pixel-scale detail of an image.
 double fine_detail(const torch::Tensor& x) {
@@ -98,4 +99,20 @@ TEST(Conditioning, SmoothChromaKeepsBrightnessAndRemovesColourSpeckle) {
   const auto flat = pixels_to_latent(torch::tensor({0.7f, 0.4f, 0.2f}).view({1, 3, 1, 1}).expand({1, 3, 32, 32}), m.conditioning);
   EXPECT_TRUE(torch::allclose(smooth_chroma(flat, m.conditioning, 2.0), flat, 1e-5, 1e-5));
   EXPECT_TRUE(torch::equal(smooth_chroma(latent, m.conditioning, 0.0), latent));
+}
+
+TEST(Conditioning, MergeDetailTakesStructureFromOneAndDetailFromTheOther) {
+  const Manifest m = base();
+  torch::manual_seed(5);
+  const auto smooth = pixels_to_latent(torch::linspace(0.1, 0.9, 64).view({1, 1, 1, 64}).expand({1, 3, 64, 64}), m.conditioning);
+  const auto noisy = pixels_to_latent((0.5 + 0.2 * torch::randn({1, 3, 64, 64})).clamp(0.0, 1.0), m.conditioning);
+  // Same input twice: unchanged.
+  EXPECT_TRUE(torch::allclose(merge_detail(noisy, noisy, m.conditioning, 2.0), noisy, 1e-5, 1e-5));
+  const auto merged = torch::pixel_shuffle(merge_detail(smooth, noisy, m.conditioning, 2.0), 4);
+  const auto s = torch::pixel_shuffle(smooth, 4), n = torch::pixel_shuffle(noisy, 4);
+  // At coarse scale it is the smooth ramp; what it adds is the noisy input's fine detail.
+  const auto coarse = [](const torch::Tensor& x) { return torch::avg_pool2d(x, {16, 16}); };
+  EXPECT_LT((coarse(merged) - coarse(s)).abs().max().item<double>(), 0.05);
+  EXPECT_NEAR(fine_detail(merged), fine_detail(n), 0.2 * fine_detail(n));
+  EXPECT_GT(fine_detail(merged), 10 * fine_detail(s));
 }

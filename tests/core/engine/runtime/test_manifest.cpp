@@ -83,6 +83,10 @@ TEST(Manifest, ReadsAndChecksTheRefiner) {
   EXPECT_NE(parse_error(m).find("below_timestep"), std::string::npos);
   m["refiner"] = {{"folder", "refiner"}, {"below_timestep", "low"}};
   EXPECT_NE(parse_error(m).find("below_timestep"), std::string::npos);
+  m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 250}, {"detail_sigma", -2}};
+  EXPECT_NE(parse_error(m).find("detail_sigma"), std::string::npos);
+  m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 250}, {"detail_sigma", 2}};
+  EXPECT_DOUBLE_EQ(parse_manifest(m.dump(), "model.json").refiner_detail_sigma, 2.0);
   m["refiner"] = {{"folder", "../refiner"}, {"below_timestep", 250}};
   EXPECT_NE(parse_error(m).find("inside the model folder"), std::string::npos);
   m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 250}};

@@ -44,6 +44,7 @@ struct ModelInfo {
   bool supports_inpaint = true;
   // A full-resolution refiner network takes over the steps below this timestep (0 = none).
   int refiner_below_timestep = 0;
+  double refiner_detail_sigma = 0;  // > 0: the refiner gives only the detail finer than this (px)
   std::string training_summary;  // human-readable data and budget
 };
 

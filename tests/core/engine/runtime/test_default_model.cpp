@@ -73,6 +73,23 @@ Detail fine_detail(const Image& image) {
   return d;
 }
 
+std::shared_ptr<Model> load_on_two_cores() {
+  DeviceOptions device;
+  device.device = DeviceKind::Cpu;
+  device.threads = 2;
+  return Model::load(kModelDir, device);
+}
+
+// 96 x 96 px in the recife style at the native resolution, no layout.
+GenerateRequest bare_recife_request(const ModelInfo& info, uint64_t seed) {
+  GenerateRequest request;
+  request.width = request.height = 96;
+  request.gsd = info.native_gsd;
+  request.style = "recife";
+  request.sampler.seed = seed;
+  return request;
+}
+
 }  // namespace
 
 TEST(DefaultModel, ShipsFp16WeightsWithinTheSizeBudget) {
@@ -99,10 +116,7 @@ TEST(DefaultModel, ShipsFp16WeightsWithinTheSizeBudget) {
 }
 
 TEST(DefaultModel, GeneratesImageryThatFollowsTheLayout) {
-  DeviceOptions device;
-  device.device = DeviceKind::Cpu;
-  device.threads = 2;
-  const auto model = Model::load(kModelDir, device);
+  const auto model = load_on_two_cores();
   const ModelInfo& info = model->info();
 
   // Left half vegetation, right half bare ground, at the native resolution.
@@ -142,18 +156,11 @@ TEST(DefaultModel, GeneratesImageryThatFollowsTheLayout) {
 // small pixel-space network leaves (the training imagery has next to none at the pixel scale)
 // is mostly gone, and the brightness detail stays.
 TEST(DefaultModel, ChromaSmoothingRemovesColourSpeckle) {
-  DeviceOptions device;
-  device.device = DeviceKind::Cpu;
-  device.threads = 2;
-  const auto model = Model::load(kModelDir, device);
+  const auto model = load_on_two_cores();
   const ModelInfo& info = model->info();
   ASSERT_GT(info.chroma_smoothing, 0.0);
-  GenerateRequest request;
-  request.width = request.height = 96;
-  request.gsd = info.native_gsd;
-  request.style = "recife";
+  GenerateRequest request = bare_recife_request(info, 11);
   request.sampler.steps = 8;
-  request.sampler.seed = 11;
   const Image smoothed = model->generate(request).image;
   request.sampler.chroma_smoothing = 0;
   const Image plain = model->generate(request).image;
@@ -165,15 +172,8 @@ TEST(DefaultModel, ChromaSmoothingRemovesColourSpeckle) {
 // The shipped refiner takes over the low-noise steps; what the main network alone leaves there is
 // pixel-level grain (brightness detail the training imagery does not have).
 TEST(DefaultModel, RefinerLowersTheGrain) {
-  DeviceOptions device;
-  device.device = DeviceKind::Cpu;
-  device.threads = 2;
-  const auto model = Model::load(kModelDir, device);
-  GenerateRequest request;
-  request.width = request.height = 96;
-  request.gsd = model->info().native_gsd;
-  request.style = "recife";
-  request.sampler.seed = 12;
+  const auto model = load_on_two_cores();
+  GenerateRequest request = bare_recife_request(model->info(), 12);
   const Image refined = model->generate(request).image;
   request.sampler.refiner = false;
   const Image plain = model->generate(request).image;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "sampler_tuning.h"
 #include "terrasynth/pipeline/evaluate.h"
 
 namespace terrasynth::cli {
@@ -41,12 +42,7 @@ int run_evaluate_command(const Args& args, const Output& out) {
   options.sampling.guidance = args.get_double("guidance", -1);
   if (args.has("guidance") && !(options.sampling.guidance >= 0))
     throw UsageError("--guidance must be 0 or more (1 = no guidance)");
-  options.sampling.refiner = !args.flag("no-refiner");
-  if (args.has("chroma-smoothing")) {
-    options.sampling.chroma_smoothing = args.get_double("chroma-smoothing", -1);
-    if (!(options.sampling.chroma_smoothing >= 0 && options.sampling.chroma_smoothing <= 16))
-      throw UsageError("--chroma-smoothing must be between 0 (off) and 16 pixels");
-  }
+  read_sampler_tuning(args, options.sampling);
   options.device.device = args.get("device", "auto");
   const long long threads = args.get_int("threads", 0);
   if (threads < 0) throw UsageError("--threads must be 0 (all cores) or more");
@@ -141,11 +137,11 @@ Command evaluate_command() {
       {"sampler", "NAME", "sampler (default: the model's)"},
       {"steps", "N", "denoising steps (default: the model's)"},
       {"guidance", "G", "guidance scale (default: the model's)"},
-      {"no-refiner", "", "run the low-noise steps with the main network instead of the model's refiner"},
-      {"chroma-smoothing", "PX", "colour smoothing of each step's estimate, in pixels (default: the model's; 0 = off)"},
       {"device", "auto|cpu|cuda", "compute device (default auto)"},
       {"threads", "N", "CPU threads (default: all cores)"},
   };
+  const auto tuning = sampler_tuning_options();
+  spec.options.insert(spec.options.end() - 2, tuning.begin(), tuning.end());  // before device, threads
   return Command{spec, run_evaluate_command};
 }
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "commands.h"
+#include "sampler_tuning.h"
 #include "terrasynth/geo/crs.h"
 #include "terrasynth/pipeline/jobs.h"
 
@@ -98,12 +99,7 @@ int run_generate(const Args& args, const Output& out) {
   job.cog = args.flag("cog");
   job.force = args.flag("force");
   job.write_stac = !args.flag("no-stac");
-  job.sampling.refiner = !args.flag("no-refiner");
-  if (args.has("chroma-smoothing")) {
-    job.sampling.chroma_smoothing = args.get_double("chroma-smoothing", -1);
-    if (!(job.sampling.chroma_smoothing >= 0 && job.sampling.chroma_smoothing <= 16))
-      throw UsageError("--chroma-smoothing must be between 0 (off) and 16 pixels");
-  }
+  read_sampler_tuning(args, job.sampling);
 
   const pipeline::JobPlan plan = pipeline::plan_generate(job);
   {
@@ -219,10 +215,10 @@ Command generate_command() {
       {"cog", "", "write a Cloud Optimized GeoTIFF"},
       {"force", "", "allow very large outputs"},
       {"no-stac", "", "do not write the STAC Item"},
-      {"no-refiner", "", "run the low-noise steps with the main network instead of the model's refiner"},
-      {"chroma-smoothing", "PX", "colour smoothing of each step's estimate, in pixels (default: the model's; 0 = off)"},
       {"out", "OUT.tif", "output GeoTIFF"},
   };
+  const auto tuning = sampler_tuning_options();
+  spec.options.insert(spec.options.end() - 1, tuning.begin(), tuning.end());
   return {spec, run_generate};
 }
 

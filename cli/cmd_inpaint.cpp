@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "commands.h"
+#include "sampler_tuning.h"
 #include "terrasynth/pipeline/jobs.h"
 
 namespace terrasynth::cli {
@@ -69,12 +70,7 @@ int run_inpaint(const Args& args, const Output& out) {
   job.auto_layout = !args.flag("no-auto-layout");
   job.harmonise = !args.flag("no-harmonise");
   job.texture = !args.flag("no-texture");
-  job.sampling.refiner = !args.flag("no-refiner");
-  if (args.has("chroma-smoothing")) {
-    job.sampling.chroma_smoothing = args.get_double("chroma-smoothing", -1);
-    if (!(job.sampling.chroma_smoothing >= 0 && job.sampling.chroma_smoothing <= 16))
-      throw UsageError("--chroma-smoothing must be between 0 (off) and 16 pixels");
-  }
+  read_sampler_tuning(args, job.sampling);
 
   ProgressPrinter printer(out.json());
   pipeline::JobControl control;
@@ -173,9 +169,9 @@ Command inpaint_command() {
       {"no-auto-layout", "", "without a layout, do not continue the surroundings' classes"},
       {"no-harmonise", "", "do not match tone and grain to the surroundings"},
       {"no-texture", "", "keep the generated detail instead of the surroundings' texture"},
-      {"no-refiner", "", "run the low-noise steps with the main network instead of the model's refiner"},
-      {"chroma-smoothing", "PX", "colour smoothing of each step's estimate, in pixels (default: the model's; 0 = off)"},
   };
+  const auto tuning = sampler_tuning_options();
+  spec.options.insert(spec.options.end(), tuning.begin(), tuning.end());
   return {spec, run_inpaint};
 }
 

@@ -163,6 +163,8 @@ int list_models(const Args& args, const Output& out) {
                                  {"steps", model.default_steps},
                                  {"guidance", model.default_guidance},
                                  {"guidance_interval", model.guidance_interval},
+                                 {"eta", model.default_eta},
+                                 {"eta_min_timestep", model.eta_min_timestep},
                                  {"chroma_smoothing", model.chroma_smoothing},
                                  {"refiner_below_timestep", model.refiner_below_timestep},
                                  {"refiner_detail_sigma", model.refiner_detail_sigma}}},

@@ -99,6 +99,31 @@ TEST(CliGenerate, TextModePrintsThePlanAndTheOutput) {
   EXPECT_EQ(geo::read_raster_info(out).metadata.at("TERRASYNTH_SCENE"), "forest");
 }
 
+// --eta is DDIM's: checked, applied and recorded in the provenance; other samplers say they do
+// not use it.
+TEST(CliGenerate, EtaIsCheckedAndRecorded) {
+  TempDir dir;
+  const std::vector<std::string> where{"generate", "--extent", "500000,5200000,500032,5200032", "--crs",
+                                       "EPSG:32632", "--gsd", "0.5", "--json"};
+  auto provenance = [&](std::vector<std::string> extra, const std::string& name) {
+    std::vector<std::string> arguments = where;
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    arguments.insert(arguments.end(), {"--out", dir.file(name)});
+    const RunResult r = run_cli(fast(arguments));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["provenance"];
+  };
+  EXPECT_EQ(provenance({"--sampler", "ddim", "--eta", "0.5"}, "ddim.tif")["eta"], "0.5");
+  EXPECT_EQ(provenance({}, "default.tif")["eta"], "not used by dpmpp_2m");
+
+  std::vector<std::string> bad = where;
+  bad.insert(bad.end(), {"--eta", "1.5", "--out", dir.file("bad.tif")});
+  const RunResult r = run_cli(fast(bad));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "--eta")) << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("bad.tif")));
+}
+
 TEST(CliGenerate, BadInputsFailWithClearMessages) {
   TempDir dir;
   const std::string out = dir.file("bad.tif");

@@ -152,6 +152,7 @@ EvaluateReport run_evaluate(const EvaluateOptions& options, const JobControl& co
     request.sampler.guidance = options.sampling.guidance;
     request.sampler.refiner = options.sampling.refiner;
     request.sampler.chroma_smoothing = options.sampling.chroma_smoothing;
+    request.sampler.eta = options.sampling.eta;
     request.sampler.seed = options.seed + i;
     engine::CancelToken token;
     auto result = model->generate(request, {}, &token);

@@ -228,6 +228,7 @@ std::vector<std::pair<std::string, std::string>> provenance(const GenerateJob& j
       {"guidance", text(p.sampling.guidance)},
       {"refiner", p.sampling.refiner},
       {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
+      {"eta", p.sampling.eta},
       {"tile", std::to_string(p.tile)},
       {"overlap", std::to_string(p.overlap)},
       {"tiling", job.tiles.fast ? "shifted" : "fused"},

@@ -730,6 +730,7 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       {"guidance", text(p.sampling.guidance)},
       {"refiner", p.sampling.refiner},
       {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
+      {"eta", p.sampling.eta},
       {"layout", layout_note},
       {"harmonised", job.harmonise ? "tone and grain (" + text(grain_removed) + " of the grain removed)" : "no"},
       {"texture", texture_note},

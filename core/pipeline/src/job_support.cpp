@@ -215,6 +215,8 @@ engine::SamplerOptions sampler_options(const SamplingParams& params) {
   options.refiner = params.refiner;
   if (params.chroma_smoothing > 16) invalid("chroma smoothing must be at most 16 pixels (0 = off)");
   options.chroma_smoothing = params.chroma_smoothing;
+  if (params.eta > 1) invalid("eta must be between 0 (deterministic) and 1");
+  options.eta = params.eta;
   return options;
 }
 
@@ -242,6 +244,14 @@ ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::Mo
   resolved.guidance = params.guidance < 0 ? info.default_guidance : params.guidance;
   resolved.seed = params.seed;
   resolved.chroma_smoothing = params.chroma_smoothing >= 0 ? params.chroma_smoothing : info.chroma_smoothing;
+  if (resolved.sampler != "ddim") {
+    resolved.eta = "not used by " + resolved.sampler;
+  } else {
+    const double eta = params.eta >= 0 ? params.eta : info.default_eta;
+    resolved.eta = format_sigma(eta);
+    if (eta > 0 && info.eta_min_timestep > 0)
+      resolved.eta += " from timestep " + std::to_string(info.eta_min_timestep);
+  }
   if (info.refiner_below_timestep <= 0)
     resolved.refiner = "none";
   else if (!params.refiner)

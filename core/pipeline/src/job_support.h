@@ -58,6 +58,7 @@ struct ResolvedSampling {
   uint64_t seed = 0;
   std::string refiner;  // "none" (the model has none), "off", or "below timestep N"
   double chroma_smoothing = 0;
+  std::string eta;  // DDIM's eta and the timestep it applies from, or "not used by SAMPLER"
 };
 ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::ModelInfo& info);
 

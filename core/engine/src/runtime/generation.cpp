@@ -77,6 +77,8 @@ void validate_request(const Manifest& manifest, const GenerateRequest& request) 
   if (std::find(names.begin(), names.end(), sampler) == names.end())
     invalid("unknown sampler '" + sampler + "' (valid: " + join(names) + ")");
   if (request.sampler.steps < 0 || request.sampler.steps > 1000) invalid("steps must be in 1..1000");
+  if (request.sampler.eta > 1) invalid("eta must be between 0 (deterministic) and 1");
+  if (request.sampler.eta_min_timestep > 1000) invalid("eta_min_timestep must be a timestep in 0..1000");
   if (request.sampler.chroma_smoothing > 16) invalid("chroma smoothing must be at most 16 pixels");
   if (request.sampler.chroma_smoothing > 0 && manifest.conditioning.latent_type != "pixel_unshuffle")
     invalid("chroma smoothing needs a pixel_unshuffle latent");
@@ -225,7 +227,9 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
 
   sched::SamplerOptions sampler_options;
   sampler_options.steps = request.sampler.steps > 0 ? request.sampler.steps : info.default_steps;
-  sampler_options.eta = request.sampler.eta;
+  sampler_options.eta = request.sampler.eta >= 0 ? request.sampler.eta : info.default_eta;
+  sampler_options.eta_min_timestep =
+      request.sampler.eta_min_timestep >= 0 ? request.sampler.eta_min_timestep : info.eta_min_timestep;
   sampler_options.karras = request.sampler.karras;
   const std::string sampler_name = request.sampler.name.empty() ? info.default_sampler : request.sampler.name;
   auto sampler = sched::make_sampler(sampler_name, *context.schedule, sampler_options);

@@ -127,6 +127,12 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
           info.guidance_interval[1] <= 1))
       fail(label, "sampler guidance_interval must satisfy 0 <= start <= end <= 1");
   }
+  info.default_eta = get_or<double>(sampler, "eta", 0.0, label);
+  if (!(info.default_eta >= 0 && info.default_eta <= 1))
+    fail(label, "sampler eta must be between 0 (deterministic) and 1");
+  info.eta_min_timestep = get_or<int>(sampler, "eta_min_timestep", 0, label);
+  if (info.eta_min_timestep < 0 || info.eta_min_timestep > 1000)
+    fail(label, "sampler eta_min_timestep must be a timestep in 0..1000");
   info.chroma_smoothing = get_or<double>(sampler, "chroma_smoothing", 0.0, label);
   if (!(info.chroma_smoothing >= 0 && info.chroma_smoothing <= 16))
     fail(label, "sampler chroma_smoothing must be between 0 and 16 pixels");

@@ -6,6 +6,8 @@
 // alpha_bar[0] after the last one. diffusers uses prev = t - T // steps, which is the same for
 // "leading" spacing but not the next timestep for "linspace"/"trailing" ones; following the run's
 // own timesteps keeps every step consistent with the level the model is told.
+// eta_min_timestep (not in diffusers, where it is 0) limits eta to the steps whose timestep is at
+// least that: fresh noise while the picture is laid out, a deterministic path through the detail.
 #include <cmath>
 
 #include "sched/sampler.h"
@@ -17,10 +19,13 @@ namespace {
 class DdimSampler final : public Sampler {
  public:
   DdimSampler(const NoiseSchedule& schedule, const SamplerOptions& options)
-      : Sampler(schedule), eta_(options.eta) {
+      : Sampler(schedule), eta_(options.eta), eta_min_timestep_(options.eta_min_timestep) {
     if (!(eta_ >= 0))
       throw EngineError(EngineError::Kind::InvalidArgument,
                         "ddim: eta must be >= 0, got " + std::to_string(eta_));
+    if (!(eta_min_timestep_ >= 0))
+      throw EngineError(EngineError::Kind::InvalidArgument,
+                        "ddim: eta_min_timestep must be >= 0, got " + std::to_string(eta_min_timestep_));
     const ScheduleConfig& c = schedule_.config();
     timesteps_ = spaced_timesteps(c, options.steps, /*round_linspace=*/true);
     const int n = steps();
@@ -39,7 +44,7 @@ class DdimSampler final : public Sampler {
   }
 
   std::string name() const override { return "ddim"; }
-  bool stochastic(int) const override { return eta_ > 0; }
+  bool stochastic(int i) const override { return eta_at(i) > 0; }
 
   torch::Tensor step(int i, const torch::Tensor& model_output, const torch::Tensor& sample,
                      const torch::Tensor& noise) override {
@@ -53,10 +58,11 @@ class DdimSampler final : public Sampler {
     if (c.clip_sample) d.x0 = d.x0.clamp(-c.clip_sample_range, c.clip_sample_range);
     predicted_x0_ = d.x0;
     const double variance = (1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev);
-    const double std_dev = eta_ * std::sqrt(std::max(variance, 0.0));
+    const double eta = eta_at(i);
+    const double std_dev = eta * std::sqrt(std::max(variance, 0.0));
     const double direction = std::sqrt(std::max(1 - a_prev - std_dev * std_dev, 0.0));
     torch::Tensor prev = std::sqrt(a_prev) * d.x0 + direction * d.eps;
-    if (eta_ > 0) {
+    if (eta > 0) {
       if (!noise.defined())
         throw EngineError(EngineError::Kind::InvalidArgument,
                           "ddim: eta > 0 needs noise at step " + std::to_string(i));
@@ -66,7 +72,12 @@ class DdimSampler final : public Sampler {
   }
 
  private:
+  double eta_at(int i) const {
+    return timesteps_.at(static_cast<size_t>(i)) >= eta_min_timestep_ ? eta_ : 0.0;
+  }
+
   double eta_;
+  double eta_min_timestep_;
   std::vector<double> alpha_t_;
   std::vector<double> alpha_prev_;
 };

@@ -111,6 +111,9 @@ struct SamplerOptions {
   int steps = 20;
   double eta = 0;       // DDIM: 0 = deterministic, 1 = DDPM-like
   bool karras = false;  // Karras sigmas for Euler, Euler ancestral and DPM-Solver++ (DDIM ignores it)
+  // DDIM: eta applies to the steps whose timestep is at least this; the steps below it are
+  // deterministic. 0 = every step.
+  double eta_min_timestep = 0;
 };
 
 // One factory per sampler file.

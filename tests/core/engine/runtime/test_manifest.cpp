@@ -107,6 +107,29 @@ TEST(Manifest, ReadsAndChecksTheChromaSmoothing) {
   EXPECT_NE(parse_error(m).find("pixel_unshuffle"), std::string::npos);
 }
 
+TEST(Manifest, ReadsAndChecksTheEta) {
+  auto m = base_manifest();
+  m["sampler"].erase("eta");
+  m["sampler"].erase("eta_min_timestep");
+  const auto plain = parse_manifest(m.dump(), "model.json").info;
+  EXPECT_DOUBLE_EQ(plain.default_eta, 0.0);  // deterministic unless the model says otherwise
+  EXPECT_EQ(plain.eta_min_timestep, 0);
+  m["sampler"]["eta"] = 0.5;
+  m["sampler"]["eta_min_timestep"] = 700;
+  const auto info = parse_manifest(m.dump(), "model.json").info;
+  EXPECT_DOUBLE_EQ(info.default_eta, 0.5);
+  EXPECT_EQ(info.eta_min_timestep, 700);
+  m["sampler"]["eta"] = 1.5;
+  EXPECT_NE(parse_error(m).find("eta"), std::string::npos);
+  m["sampler"]["eta"] = "random";
+  EXPECT_NE(parse_error(m).find("eta"), std::string::npos);
+  m["sampler"]["eta"] = 1.0;
+  m["sampler"]["eta_min_timestep"] = -3;
+  EXPECT_NE(parse_error(m).find("eta_min_timestep"), std::string::npos);
+  m["sampler"]["eta_min_timestep"] = 5000;
+  EXPECT_NE(parse_error(m).find("eta_min_timestep"), std::string::npos);
+}
+
 TEST(Manifest, MissingFolderOrFileIsAnError) {
   EXPECT_THROW(read_manifest("/nonexistent/model"), EngineError);
   try {

@@ -33,9 +33,11 @@ struct Case {
   std::string sampler;
   double eta;
   bool karras;
+  double eta_min_timestep = 0;
 };
 
 const std::vector<Case> kCases = {{"ddim", 0.0, false},  {"ddim", 1.0, false},
+                                  {"ddim", 1.0, false, 500},
                                   {"euler", 0.0, false}, {"euler", 0.0, true},
                                   {"euler_ancestral", 0.0, false}, {"dpmpp_2m", 0.0, false},
                                   {"dpmpp_2m", 0.0, true}};
@@ -47,7 +49,7 @@ struct Moments {
 
 Moments sample_moments(const NoiseSchedule& schedule, const Case& c, int steps, double mu,
                        double s, uint64_t seed) {
-  auto sampler = make_sampler(c.sampler, schedule, {steps, c.eta, c.karras});
+  auto sampler = make_sampler(c.sampler, schedule, {steps, c.eta, c.karras, c.eta_min_timestep});
   SampleCallbacks cb;
   cb.model = test::gaussian_denoiser(schedule, mu, s);
   cb.noise = canvas_noise(CounterNoise(seed), 0, 0, 128, 128, 4);
@@ -59,7 +61,8 @@ Moments sample_moments(const NoiseSchedule& schedule, const Case& c, int steps, 
 }
 
 std::string label(const Case& c, PredictionType type) {
-  return c.sampler + (c.karras ? " karras" : "") + (c.eta > 0 ? " eta=1" : "") + " " +
+  return c.sampler + (c.karras ? " karras" : "") + (c.eta > 0 ? " eta=1" : "") +
+         (c.eta_min_timestep > 0 ? " from " + std::to_string(c.eta_min_timestep) : "") + " " +
          to_string(type);
 }
 
@@ -128,6 +131,33 @@ TEST(SamplersAnalytic, DeterministicSamplersFollowTheExactPosteriorMean) {
                 final_sigma * 5 + 1e-4)
         << name;
   }
+}
+
+TEST(SamplersAnalytic, DdimEtaAppliesFromItsMinimumTimestepOnly) {
+  const NoiseSchedule schedule(test::sd_config(PredictionType::VPrediction));
+  auto run = [&](double eta, double eta_min_timestep) {
+    auto sampler = make_sampler("ddim", schedule, {10, eta, false, eta_min_timestep});
+    SampleCallbacks cb;
+    cb.model = test::gaussian_denoiser(schedule, 0.1, 0.6);
+    cb.noise = canvas_noise(CounterNoise(31), 0, 0, 24, 24, 3);
+    return sample(*sampler, initial_sample(*sampler, cb.noise), cb).sample;
+  };
+  // Fresh noise on the steps at or above timestep 500 and on no other.
+  auto split = make_sampler("ddim", schedule, {10, 1.0, false, 500});
+  int stochastic = 0;
+  for (int i = 0; i < split->steps(); ++i) {
+    EXPECT_EQ(split->stochastic(i), split->timesteps()[static_cast<size_t>(i)] >= 500) << "step " << i;
+    stochastic += split->stochastic(i) ? 1 : 0;
+  }
+  EXPECT_GT(stochastic, 0);
+  EXPECT_LT(stochastic, split->steps());
+  // Above every timestep it is plain DDIM; in between it differs from both ends.
+  const torch::Tensor deterministic = run(0.0, 0);
+  EXPECT_TRUE(torch::equal(run(1.0, 1000), deterministic));
+  const torch::Tensor partial = run(1.0, 500);
+  EXPECT_GT((partial - deterministic).abs().max().item<double>(), 1e-3);
+  EXPECT_GT((partial - run(1.0, 0)).abs().max().item<double>(), 1e-3);
+  EXPECT_THROW(make_sampler("ddim", schedule, {10, 1.0, false, -1}), EngineError);
 }
 
 TEST(SamplersAnalytic, SamplerOutputDoesNotDependOnTheThreadCount) {

@@ -34,6 +34,10 @@ struct ModelInfo {
   std::string default_sampler = "dpmpp_2m";
   int default_steps = 20;
   double default_guidance = 2.0;
+  // DDIM's eta (0 = deterministic, 1 = fresh noise as in DDPM) and the lowest timestep it
+  // applies to (0 = every step); the other samplers ignore both. See docs/SAMPLING.md.
+  double default_eta = 0.0;
+  int eta_min_timestep = 0;
   // Sampling steps (as fractions of the run) where guidance applies; the others need one
   // network evaluation instead of two.
   std::array<double, 2> guidance_interval{0.0, 1.0};
@@ -55,7 +59,8 @@ struct SamplerOptions {
   double guidance_start = -1;  // guidance interval as fractions of the steps; < 0 = model default
   double guidance_end = -1;
   uint64_t seed = 0;
-  double eta = 0;         // DDIM eta (0 = deterministic)
+  double eta = -1;        // DDIM eta (0 = deterministic); < 0 = model default
+  int eta_min_timestep = -1;  // DDIM: eta applies from this timestep up; < 0 = model default
   bool karras = false;    // Karras sigmas (DPM-Solver++ and Euler)
   bool refiner = true;    // use the model's refiner (if it has one) for the low-noise steps
   double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off

@@ -46,6 +46,7 @@ struct SamplingParams {
   uint64_t seed = 0;
   bool refiner = true;  // the model's low-noise refiner, if it has one
   double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off
+  double eta = -1;               // DDIM's eta, 0..1; < 0 = model default
 };
 
 struct TileParams {

@@ -163,6 +163,8 @@ int list_models(const Args& args, const Output& out) {
                                  {"steps", model.default_steps},
                                  {"guidance", model.default_guidance},
                                  {"guidance_interval", model.guidance_interval},
+                                 {"coarse_guidance", model.coarse_guidance},
+                                 {"coarse_guidance_sigma", model.coarse_guidance_sigma},
                                  {"eta", model.default_eta},
                                  {"eta_min_timestep", model.eta_min_timestep},
                                  {"chroma_smoothing", model.chroma_smoothing},

@@ -1,5 +1,6 @@
 // The sampler adjustments shared by generate, inpaint and evaluate: the model's refiner, the
-// colour smoothing of each step's estimate and DDIM's eta (docs/SAMPLING.md).
+// colour smoothing of each step's estimate, guidance by frequency and DDIM's eta
+// (docs/SAMPLING.md).
 #pragma once
 
 #include <vector>
@@ -9,7 +10,8 @@
 
 namespace terrasynth::cli {
 
-// --no-refiner, --chroma-smoothing PX and --eta E, for a command's option list.
+// --no-refiner, --chroma-smoothing PX, --coarse-guidance G, --coarse-sigma PX and --eta E, for a
+// command's option list.
 std::vector<OptionSpec> sampler_tuning_options();
 
 // Reads those options into `params`; a value out of range is a UsageError naming the option.

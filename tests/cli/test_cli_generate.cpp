@@ -99,9 +99,9 @@ TEST(CliGenerate, TextModePrintsThePlanAndTheOutput) {
   EXPECT_EQ(geo::read_raster_info(out).metadata.at("TERRASYNTH_SCENE"), "forest");
 }
 
-// --eta is DDIM's: checked, applied and recorded in the provenance; other samplers say they do
-// not use it.
-TEST(CliGenerate, EtaIsCheckedAndRecorded) {
+// --eta (DDIM's) and the guidance by frequency are checked, applied and recorded in the
+// provenance; other samplers say they do not use eta.
+TEST(CliGenerate, SamplerAdjustmentsAreCheckedAndRecorded) {
   TempDir dir;
   const std::vector<std::string> where{"generate", "--extent", "500000,5200000,500032,5200032", "--crs",
                                        "EPSG:32632", "--gsd", "0.5", "--json"};
@@ -114,7 +114,11 @@ TEST(CliGenerate, EtaIsCheckedAndRecorded) {
     return nlohmann::json::parse(r.out)["provenance"];
   };
   EXPECT_EQ(provenance({"--sampler", "ddim", "--eta", "0.5"}, "ddim.tif")["eta"], "0.5");
-  EXPECT_EQ(provenance({}, "default.tif")["eta"], "not used by dpmpp_2m");
+  const auto plain = provenance({}, "default.tif");
+  EXPECT_EQ(plain["eta"], "not used by dpmpp_2m");
+  EXPECT_EQ(plain["coarse_guidance"], "off");
+  EXPECT_EQ(provenance({"--coarse-guidance", "1.5", "--coarse-sigma", "8"}, "coarse.tif")["coarse_guidance"],
+            "1.5 coarser than 8 px");
 
   std::vector<std::string> bad = where;
   bad.insert(bad.end(), {"--eta", "1.5", "--out", dir.file("bad.tif")});
@@ -122,6 +126,11 @@ TEST(CliGenerate, EtaIsCheckedAndRecorded) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.err, "--eta")) << r.err;
   EXPECT_FALSE(fs::exists(dir.file("bad.tif")));
+  bad = where;
+  bad.insert(bad.end(), {"--coarse-sigma", "-2", "--out", dir.file("bad.tif")});
+  const RunResult sigma = run_cli(fast(bad));
+  EXPECT_EQ(sigma.exit_code, 2);
+  EXPECT_TRUE(contains(sigma.err, "--coarse-sigma")) << sigma.err;
 }
 
 TEST(CliGenerate, BadInputsFailWithClearMessages) {

@@ -153,6 +153,8 @@ EvaluateReport run_evaluate(const EvaluateOptions& options, const JobControl& co
     request.sampler.refiner = options.sampling.refiner;
     request.sampler.chroma_smoothing = options.sampling.chroma_smoothing;
     request.sampler.eta = options.sampling.eta;
+    request.sampler.coarse_guidance = options.sampling.coarse_guidance;
+    request.sampler.coarse_guidance_sigma = options.sampling.coarse_guidance_sigma;
     request.sampler.seed = options.seed + i;
     engine::CancelToken token;
     auto result = model->generate(request, {}, &token);

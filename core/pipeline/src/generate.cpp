@@ -226,6 +226,7 @@ std::vector<std::pair<std::string, std::string>> provenance(const GenerateJob& j
       {"sampler", p.sampling.sampler},
       {"steps", std::to_string(p.sampling.steps)},
       {"guidance", text(p.sampling.guidance)},
+      {"coarse_guidance", p.sampling.coarse_guidance},
       {"refiner", p.sampling.refiner},
       {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
       {"eta", p.sampling.eta},

@@ -728,6 +728,7 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       {"sampler", p.sampling.sampler},
       {"steps", std::to_string(p.sampling.steps)},
       {"guidance", text(p.sampling.guidance)},
+      {"coarse_guidance", p.sampling.coarse_guidance},
       {"refiner", p.sampling.refiner},
       {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
       {"eta", p.sampling.eta},

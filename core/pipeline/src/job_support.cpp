@@ -217,6 +217,10 @@ engine::SamplerOptions sampler_options(const SamplingParams& params) {
   options.chroma_smoothing = params.chroma_smoothing;
   if (params.eta > 1) invalid("eta must be between 0 (deterministic) and 1");
   options.eta = params.eta;
+  if (params.coarse_guidance > 100) invalid("coarse guidance must be at most 100");
+  if (params.coarse_guidance_sigma > 64) invalid("coarse guidance sigma must be at most 64 pixels (0 = off)");
+  options.coarse_guidance = params.coarse_guidance;
+  options.coarse_guidance_sigma = params.coarse_guidance_sigma;
   return options;
 }
 
@@ -244,6 +248,14 @@ ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::Mo
   resolved.guidance = params.guidance < 0 ? info.default_guidance : params.guidance;
   resolved.seed = params.seed;
   resolved.chroma_smoothing = params.chroma_smoothing >= 0 ? params.chroma_smoothing : info.chroma_smoothing;
+  const double coarse_sigma =
+      params.coarse_guidance_sigma >= 0 ? params.coarse_guidance_sigma : info.coarse_guidance_sigma;
+  if (coarse_sigma > 0)
+    resolved.coarse_guidance =
+        format_sigma(params.coarse_guidance >= 0 ? params.coarse_guidance : info.coarse_guidance) +
+        " coarser than " + format_sigma(coarse_sigma) + " px";
+  else
+    resolved.coarse_guidance = "off";
   if (resolved.sampler != "ddim") {
     resolved.eta = "not used by " + resolved.sampler;
   } else {

@@ -59,6 +59,7 @@ struct ResolvedSampling {
   std::string refiner;  // "none" (the model has none), "off", or "below timestep N"
   double chroma_smoothing = 0;
   std::string eta;  // DDIM's eta and the timestep it applies from, or "not used by SAMPLER"
+  std::string coarse_guidance;  // "G coarser than S px" or "off"
 };
 ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::ModelInfo& info);
 

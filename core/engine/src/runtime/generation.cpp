@@ -77,6 +77,10 @@ void validate_request(const Manifest& manifest, const GenerateRequest& request) 
   if (std::find(names.begin(), names.end(), sampler) == names.end())
     invalid("unknown sampler '" + sampler + "' (valid: " + join(names) + ")");
   if (request.sampler.steps < 0 || request.sampler.steps > 1000) invalid("steps must be in 1..1000");
+  if (request.sampler.coarse_guidance > 100) invalid("coarse guidance must be at most 100");
+  if (request.sampler.coarse_guidance_sigma > 64) invalid("coarse guidance sigma must be at most 64 pixels");
+  if (request.sampler.coarse_guidance_sigma > 0 && manifest.conditioning.latent_type != "pixel_unshuffle")
+    invalid("coarse guidance needs a pixel_unshuffle latent");
   if (request.sampler.eta > 1) invalid("eta must be between 0 (deterministic) and 1");
   if (request.sampler.eta_min_timestep > 1000) invalid("eta_min_timestep must be a timestep in 0..1000");
   if (request.sampler.chroma_smoothing > 16) invalid("chroma smoothing must be at most 16 pixels");
@@ -168,6 +172,17 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
       request.sampler.guidance_start >= 0 ? request.sampler.guidance_start : info.guidance_interval[0];
   guidance_options.interval_end =
       request.sampler.guidance_end >= 0 ? request.sampler.guidance_end : info.guidance_interval[1];
+  // Guidance by frequency: the guidance's coarse part (a Gaussian blur of its pixels) gets its
+  // own, lower scale, so large areas keep their colours while small structures are guided.
+  const double coarse_sigma =
+      request.sampler.coarse_guidance_sigma >= 0 ? request.sampler.coarse_guidance_sigma : info.coarse_guidance_sigma;
+  if (coarse_sigma > 0) {
+    guidance_options.coarse_scale =
+        request.sampler.coarse_guidance >= 0 ? request.sampler.coarse_guidance : info.coarse_guidance;
+    guidance_options.coarse = [coarse_sigma, f](const torch::Tensor& difference) {
+      return torch::pixel_unshuffle(blur_pixels(torch::pixel_shuffle(difference, f), coarse_sigma), f);
+    };
+  }
   sched::ModelFn guided = sched::classifier_free_guidance(window_model, guidance_options);
 
   // The refiner sees the same windows as pixels (pixel_shuffle is a permutation, so its output

@@ -127,6 +127,17 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
           info.guidance_interval[1] <= 1))
       fail(label, "sampler guidance_interval must satisfy 0 <= start <= end <= 1");
   }
+  if (sampler.contains("coarse_guidance")) {
+    const auto& coarse = sampler.at("coarse_guidance");
+    if (!coarse.is_object())
+      fail(label, "sampler coarse_guidance must be {\"scale\": G, \"sigma\": PX}");
+    info.coarse_guidance = get_or<double>(coarse, "scale", 1.0, label);
+    info.coarse_guidance_sigma = get_or<double>(coarse, "sigma", 0.0, label);
+    if (!(info.coarse_guidance >= 0 && info.coarse_guidance <= 100))
+      fail(label, "sampler coarse_guidance scale must be between 0 and 100");
+    if (!(info.coarse_guidance_sigma >= 0 && info.coarse_guidance_sigma <= 64))
+      fail(label, "sampler coarse_guidance sigma must be between 0 and 64 pixels");
+  }
   info.default_eta = get_or<double>(sampler, "eta", 0.0, label);
   if (!(info.default_eta >= 0 && info.default_eta <= 1))
     fail(label, "sampler eta must be between 0 (deterministic) and 1");
@@ -170,6 +181,8 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
   cond.gsd_feature_scale = get_or<double>(g, "scale", 0.5, label);
   if (info.chroma_smoothing > 0 && cond.latent_type != "pixel_unshuffle")
     fail(label, "sampler chroma_smoothing needs a pixel_unshuffle latent");
+  if (info.coarse_guidance_sigma > 0 && cond.latent_type != "pixel_unshuffle")
+    fail(label, "sampler coarse_guidance needs a pixel_unshuffle latent");
   info.supports_layout = cond.layout;
   info.supports_inpaint = true;  // inpaint-conditioned models or blended sampling for the others
 

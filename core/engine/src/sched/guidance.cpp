@@ -26,11 +26,16 @@ ModelFn classifier_free_guidance(ModelFn model, const GuidanceOptions& options) 
                       "guidance: the interval must satisfy 0 <= start <= end <= 1, got [" +
                           std::to_string(options.interval_start) + ", " +
                           std::to_string(options.interval_end) + "]");
+  if (options.coarse && !std::isfinite(options.coarse_scale))
+    throw EngineError(EngineError::Kind::InvalidArgument,
+                      "guidance: the coarse scale must be finite, got " + std::to_string(options.coarse_scale));
   const bool batched = options.batched;
   const double start = options.interval_start;
   const double end = options.interval_end;
-  return [model, scale, batched, start, end](const torch::Tensor& input,
-                                             const ModelCall& call) -> torch::Tensor {
+  const auto coarse = options.coarse;
+  const double coarse_scale = options.coarse_scale;
+  return [model, scale, batched, start, end, coarse, coarse_scale](const torch::Tensor& input,
+                                                                   const ModelCall& call) -> torch::Tensor {
     const int64_t b = input.size(0);
     ModelCall cond = call;
     cond.branches.assign(static_cast<size_t>(b), Branch::Conditional);
@@ -58,7 +63,9 @@ ModelFn classifier_free_guidance(ModelFn model, const GuidanceOptions& options) 
       u = model(input, uncond);
       if (!u.defined()) return {};
     }
-    return u + scale * (c - u);
+    const torch::Tensor d = c - u;
+    if (coarse) return u + scale * d + (coarse_scale - scale) * coarse(d);
+    return u + scale * d;
   };
 }
 

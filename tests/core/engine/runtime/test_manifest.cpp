@@ -130,6 +130,26 @@ TEST(Manifest, ReadsAndChecksTheEta) {
   EXPECT_NE(parse_error(m).find("eta_min_timestep"), std::string::npos);
 }
 
+TEST(Manifest, ReadsAndChecksTheCoarseGuidance) {
+  auto m = base_manifest();
+  m["sampler"].erase("coarse_guidance");
+  EXPECT_DOUBLE_EQ(parse_manifest(m.dump(), "model.json").info.coarse_guidance_sigma, 0.0);  // off
+  m["sampler"]["coarse_guidance"] = {{"scale", 1.5}, {"sigma", 6}};
+  const auto info = parse_manifest(m.dump(), "model.json").info;
+  EXPECT_DOUBLE_EQ(info.coarse_guidance, 1.5);
+  EXPECT_DOUBLE_EQ(info.coarse_guidance_sigma, 6.0);
+  m["sampler"]["coarse_guidance"] = 2.0;
+  EXPECT_NE(parse_error(m).find("coarse_guidance"), std::string::npos);
+  m["sampler"]["coarse_guidance"] = {{"scale", -1}, {"sigma", 6}};
+  EXPECT_NE(parse_error(m).find("coarse_guidance scale"), std::string::npos);
+  m["sampler"]["coarse_guidance"] = {{"scale", 2}, {"sigma", 100}};
+  EXPECT_NE(parse_error(m).find("coarse_guidance sigma"), std::string::npos);
+  m["sampler"]["coarse_guidance"] = {{"scale", 2}, {"sigma", 8}};
+  m["sampler"]["chroma_smoothing"] = 0;
+  m["conditioning"]["latent"] = {{"type", "autoencoder_tiny"}, {"factor", 8}, {"channels", 4}, {"folder", "vae"}};
+  EXPECT_NE(parse_error(m).find("pixel_unshuffle"), std::string::npos);
+}
+
 TEST(Manifest, MissingFolderOrFileIsAnError) {
   EXPECT_THROW(read_manifest("/nonexistent/model"), EngineError);
   try {

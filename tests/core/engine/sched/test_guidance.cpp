@@ -118,3 +118,36 @@ TEST(Guidance, IntervalGuidesOnlyTheStepsInside) {
   bad.interval_end = 0.2;
   EXPECT_THROW(classifier_free_guidance(model.fn(), bad), EngineError);
 }
+
+// Guidance by frequency: the coarse part of the difference (what the filter returns) gets the
+// coarse scale, the rest the scale; a filter keeping everything is plain guidance at the coarse
+// scale, one keeping nothing plain guidance at the scale.
+TEST(Guidance, CoarseScaleAppliesToTheFilteredPartOfTheDifference) {
+  torch::manual_seed(3);
+  const torch::Tensor x = torch::randn({2, 3, 8, 8});
+  const torch::Tensor cond = 2 * x + 1, uncond = -x + 0.25, d = cond - uncond;
+  auto guided = [&](std::function<torch::Tensor(const torch::Tensor&)> coarse) {
+    GuidanceOptions options;
+    options.scale = 5.0;
+    options.coarse = std::move(coarse);
+    options.coarse_scale = 2.0;
+    RecordingModel m;
+    const torch::Tensor out = classifier_free_guidance(m.fn(), options)(x, call_for(x));
+    EXPECT_EQ(m.calls.size(), 1u);  // still one batched call
+    return out;
+  };
+  const auto mean = [](const torch::Tensor& t) { return t.mean({2, 3}, /*keepdim=*/true).expand_as(t); };
+  EXPECT_TRUE(torch::allclose(guided([](const torch::Tensor& t) { return t; }), uncond + 2.0 * d, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(guided([](const torch::Tensor& t) { return torch::zeros_like(t); }),
+                              uncond + 5.0 * d, 1e-5, 1e-5));
+  // The per-channel mean as the coarse part: means at scale 2, the rest at scale 5.
+  const torch::Tensor split = guided(mean);
+  EXPECT_TRUE(torch::allclose(split, uncond + 2.0 * mean(d) + 5.0 * (d - mean(d)), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(mean(split), mean(uncond + 2.0 * d), 1e-5, 1e-5));
+
+  GuidanceOptions bad;
+  bad.scale = 5.0;
+  bad.coarse = mean;
+  bad.coarse_scale = NAN;
+  EXPECT_THROW(classifier_free_guidance(RecordingModel().fn(), bad), EngineError);
+}

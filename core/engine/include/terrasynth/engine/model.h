@@ -41,6 +41,11 @@ struct ModelInfo {
   // Sampling steps (as fractions of the run) where guidance applies; the others need one
   // network evaluation instead of two.
   std::array<double, 2> guidance_interval{0.0, 1.0};
+  // Guidance by frequency: the part of the guidance coarser than a Gaussian of
+  // `coarse_guidance_sigma` pixels gets `coarse_guidance` instead of the scale (0 = off).
+  // See docs/SAMPLING.md.
+  double coarse_guidance = 1.0;
+  double coarse_guidance_sigma = 0.0;
   // Gaussian radius (sigma, pixels) by which the colour (chroma) of every step's clean-image
   // estimate is smoothed, keeping its brightness; 0 = off. See docs/SAMPLING.md.
   double chroma_smoothing = 0.0;
@@ -61,6 +66,8 @@ struct SamplerOptions {
   uint64_t seed = 0;
   double eta = -1;        // DDIM eta (0 = deterministic); < 0 = model default
   int eta_min_timestep = -1;  // DDIM: eta applies from this timestep up; < 0 = model default
+  double coarse_guidance = -1;        // scale of the coarse part of the guidance; < 0 = model default
+  double coarse_guidance_sigma = -1;  // pixels; < 0 = model default, 0 = off (one scale)
   bool karras = false;    // Karras sigmas (DPM-Solver++ and Euler)
   bool refiner = true;    // use the model's refiner (if it has one) for the low-noise steps
   double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off

@@ -47,6 +47,8 @@ struct SamplingParams {
   bool refiner = true;  // the model's low-noise refiner, if it has one
   double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off
   double eta = -1;               // DDIM's eta, 0..1; < 0 = model default
+  double coarse_guidance = -1;        // scale of the guidance's coarse part; < 0 = model default
+  double coarse_guidance_sigma = -1;  // pixels; < 0 = model default, 0 = off (one scale)
 };
 
 struct TileParams {

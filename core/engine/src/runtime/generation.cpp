@@ -38,6 +38,25 @@ int64_t floor_div(int64_t value, int64_t divisor) {
   return value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor);
 }
 
+// A step's noise level, to change a network output through its clean-image estimate: x0() reads
+// the estimate, output() gives the output the network would have returned for another estimate
+// at the same x_t.
+struct StepLevel {
+  StepLevel(const sched::NoiseSchedule& schedule, double timestep)
+      : type(schedule.prediction_type()),
+        alpha(std::sqrt(schedule.alpha_bar_at(timestep))),
+        sigma(std::sqrt(1.0 - schedule.alpha_bar_at(timestep))) {}
+  torch::Tensor x0(const torch::Tensor& output, const torch::Tensor& input) const {
+    return sched::split_prediction(type, output, input, alpha, sigma).x0;
+  }
+  torch::Tensor output(const torch::Tensor& x0, const torch::Tensor& input) const {
+    return sched::prediction_target(type, x0, (input - alpha * x0) / sigma, alpha, sigma);
+  }
+  sched::PredictionType type;
+  double alpha;
+  double sigma;
+};
+
 }  // namespace
 
 void validate_request(const Manifest& manifest, const GenerateRequest& request) {
@@ -202,13 +221,10 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
       if (!(manifest.refiner_detail_sigma > 0)) return refined;
       // Structure (layout, guidance) from the main network, the finer detail from the refiner.
       const auto main = guided(input, call);
-      const double alpha_bar = context.schedule->alpha_bar_at(call.timestep);
-      const double alpha = std::sqrt(alpha_bar), sigma = std::sqrt(1.0 - alpha_bar);
-      const auto type = context.schedule->prediction_type();
-      const auto x0 = merge_detail(sched::split_prediction(type, main, input, alpha, sigma).x0,
-                                   sched::split_prediction(type, refined, input, alpha, sigma).x0, spec,
-                                   manifest.refiner_detail_sigma);
-      return sched::prediction_target(type, x0, (input - alpha * x0) / sigma, alpha, sigma);
+      const StepLevel level(*context.schedule, call.timestep);
+      return level.output(merge_detail(level.x0(main, input), level.x0(refined, input), spec,
+                                       manifest.refiner_detail_sigma),
+                          input);
     };
   }
   tiling::TiledOptions tiled;
@@ -230,12 +246,9 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
     const sched::NoiseSchedule& schedule = *context.schedule;
     smoothed = [&, chroma_sigma](const torch::Tensor& input, const sched::ModelCall& call) {
       const torch::Tensor out = stepped(input, call);
-      const double alpha_bar = schedule.alpha_bar_at(call.timestep);
-      const double alpha = std::sqrt(alpha_bar), sigma = std::sqrt(1.0 - alpha_bar);
-      if (!(sigma > 1e-6)) return out;
-      const sched::Denoised d = sched::split_prediction(schedule.prediction_type(), out, input, alpha, sigma);
-      const torch::Tensor x0 = smooth_chroma(d.x0, spec, chroma_sigma);
-      return sched::prediction_target(schedule.prediction_type(), x0, (input - alpha * x0) / sigma, alpha, sigma);
+      const StepLevel level(schedule, call.timestep);
+      if (!(level.sigma > 1e-6)) return out;
+      return level.output(smooth_chroma(level.x0(out, input), spec, chroma_sigma), input);
     };
   }
   sched::ModelFn canvas_model = tiling::tiled_model(smoothed, tiled);

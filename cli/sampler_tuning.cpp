@@ -1,5 +1,7 @@
 #include "sampler_tuning.h"
 
+#include <string>
+
 namespace terrasynth::cli {
 
 std::vector<OptionSpec> sampler_tuning_options() {
@@ -12,28 +14,26 @@ std::vector<OptionSpec> sampler_tuning_options() {
   };
 }
 
+namespace {
+
+// The option's value if given and within [low, high]; a UsageError saying `range` otherwise.
+void read_in_range(const Args& args, const std::string& name, double low, double high,
+                   const std::string& range, double& value) {
+  if (!args.has(name)) return;
+  const double given = args.get_double(name, -1);
+  if (!(given >= low && given <= high)) throw UsageError("--" + name + " must be " + range);
+  value = given;
+}
+
+}  // namespace
+
 void read_sampler_tuning(const Args& args, pipeline::SamplingParams& params) {
   params.refiner = !args.flag("no-refiner");
-  if (args.has("chroma-smoothing")) {
-    params.chroma_smoothing = args.get_double("chroma-smoothing", -1);
-    if (!(params.chroma_smoothing >= 0 && params.chroma_smoothing <= 16))
-      throw UsageError("--chroma-smoothing must be between 0 (off) and 16 pixels");
-  }
-  if (args.has("coarse-guidance")) {
-    params.coarse_guidance = args.get_double("coarse-guidance", -1);
-    if (!(params.coarse_guidance >= 0 && params.coarse_guidance <= 100))
-      throw UsageError("--coarse-guidance must be between 0 and 100 (1 = none for the coarse part)");
-  }
-  if (args.has("coarse-sigma")) {
-    params.coarse_guidance_sigma = args.get_double("coarse-sigma", -1);
-    if (!(params.coarse_guidance_sigma >= 0 && params.coarse_guidance_sigma <= 64))
-      throw UsageError("--coarse-sigma must be between 0 (off) and 64 pixels");
-  }
-  if (args.has("eta")) {
-    params.eta = args.get_double("eta", -1);
-    if (!(params.eta >= 0 && params.eta <= 1))
-      throw UsageError("--eta must be between 0 (deterministic) and 1");
-  }
+  read_in_range(args, "chroma-smoothing", 0, 16, "between 0 (off) and 16 pixels", params.chroma_smoothing);
+  read_in_range(args, "coarse-guidance", 0, 100, "between 0 and 100 (1 = none for the coarse part)",
+                params.coarse_guidance);
+  read_in_range(args, "coarse-sigma", 0, 64, "between 0 (off) and 64 pixels", params.coarse_guidance_sigma);
+  read_in_range(args, "eta", 0, 1, "between 0 (deterministic) and 1", params.eta);
 }
 
 }  // namespace terrasynth::cli

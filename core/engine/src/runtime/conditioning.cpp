@@ -103,12 +103,15 @@ torch::Tensor smooth_chroma(const torch::Tensor& latent, const ConditioningSpec&
   return torch::pixel_unshuffle(luma + blur_pixels(pixels - luma, sigma), spec.latent_factor);
 }
 
-torch::Tensor merge_detail(const torch::Tensor& coarse, const torch::Tensor& fine, const ConditioningSpec& spec,
-                           double sigma) {
+torch::Tensor blur_latent(const torch::Tensor& latent, const ConditioningSpec& spec, double sigma) {
   require_pixel_latent(spec);
   const int64_t f = spec.latent_factor;
-  auto c = torch::pixel_shuffle(coarse, f), d = torch::pixel_shuffle(fine, f);
-  return torch::pixel_unshuffle(blur_pixels(c, sigma) + d - blur_pixels(d, sigma), f);
+  return torch::pixel_unshuffle(blur_pixels(torch::pixel_shuffle(latent, f), sigma), f);
+}
+
+torch::Tensor merge_detail(const torch::Tensor& coarse, const torch::Tensor& fine, const ConditioningSpec& spec,
+                           double sigma) {
+  return blur_latent(coarse, spec, sigma) + fine - blur_latent(fine, spec, sigma);
 }
 
 int denoiser_input_channels(const Manifest& manifest) {

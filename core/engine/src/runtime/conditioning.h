@@ -44,6 +44,9 @@ torch::Tensor smooth_chroma(const torch::Tensor& latent, const ConditioningSpec&
 // Images [B,C,H,W] blurred by a Gaussian of `sigma` pixels, edges replicated (sigma <= 0: input).
 torch::Tensor blur_pixels(const torch::Tensor& pixels, double sigma);
 
+// pixel_unshuffle latents [B,C,h,w] whose pixels are blurred by a Gaussian of `sigma` pixels.
+torch::Tensor blur_latent(const torch::Tensor& latent, const ConditioningSpec& spec, double sigma);
+
 // pixel_unshuffle latents: the structure of `coarse` (its Gaussian blur of `sigma` pixels) plus
 // the detail of `fine` (fine minus its blur).
 torch::Tensor merge_detail(const torch::Tensor& coarse, const torch::Tensor& fine, const ConditioningSpec& spec,

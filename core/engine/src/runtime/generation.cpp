@@ -198,8 +198,8 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
   if (coarse_sigma > 0) {
     guidance_options.coarse_scale =
         request.sampler.coarse_guidance >= 0 ? request.sampler.coarse_guidance : info.coarse_guidance;
-    guidance_options.coarse = [coarse_sigma, f](const torch::Tensor& difference) {
-      return torch::pixel_unshuffle(blur_pixels(torch::pixel_shuffle(difference, f), coarse_sigma), f);
+    guidance_options.coarse = [&spec, coarse_sigma](const torch::Tensor& difference) {
+      return blur_latent(difference, spec, coarse_sigma);
     };
   }
   sched::ModelFn guided = sched::classifier_free_guidance(window_model, guidance_options);

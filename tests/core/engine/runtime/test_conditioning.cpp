@@ -101,6 +101,20 @@ TEST(Conditioning, SmoothChromaKeepsBrightnessAndRemovesColourSpeckle) {
   EXPECT_TRUE(torch::equal(smooth_chroma(latent, m.conditioning, 0.0), latent));
 }
 
+// A latent's blur is the blur of its pixels: a flat image stays flat, a ramp keeps its mean.
+TEST(Conditioning, BlurLatentBlursThePixels) {
+  const Manifest m = base();
+  const auto ramp = torch::linspace(0.1, 0.9, 64).view({1, 1, 1, 64}).expand({1, 3, 64, 64});
+  const auto flat = pixels_to_latent(torch::full({1, 3, 32, 32}, 0.3), m.conditioning);
+  EXPECT_TRUE(torch::allclose(blur_latent(flat, m.conditioning, 4.0), flat, 1e-5, 1e-5));
+  torch::manual_seed(7);
+  const auto noisy = pixels_to_latent((ramp + 0.1 * torch::randn({1, 3, 64, 64})).clamp(0.0, 1.0), m.conditioning);
+  const auto blurred = blur_latent(noisy, m.conditioning, 2.0);
+  const auto expected = torch::pixel_unshuffle(blur_pixels(torch::pixel_shuffle(noisy, 4), 2.0), 4);
+  EXPECT_TRUE(torch::allclose(blurred, expected, 1e-6, 1e-6));
+  EXPECT_LT(fine_detail(torch::pixel_shuffle(blurred, 4)), 0.5 * fine_detail(torch::pixel_shuffle(noisy, 4)));
+}
+
 TEST(Conditioning, MergeDetailTakesStructureFromOneAndDetailFromTheOther) {
   const Manifest m = base();
   torch::manual_seed(5);

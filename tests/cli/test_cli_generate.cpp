@@ -119,6 +119,8 @@ TEST(CliGenerate, SamplerAdjustmentsAreCheckedAndRecorded) {
   EXPECT_EQ(plain["coarse_guidance"], "off");
   EXPECT_EQ(provenance({"--coarse-guidance", "1.5", "--coarse-sigma", "8"}, "coarse.tif")["coarse_guidance"],
             "1.5 coarser than 8 px");
+  // Scale 1 is the conditional branch alone: nothing to split.
+  EXPECT_EQ(provenance({"--guidance", "1", "--coarse-sigma", "8"}, "unguided.tif")["coarse_guidance"], "off");
 
   std::vector<std::string> bad = where;
   bad.insert(bad.end(), {"--eta", "1.5", "--out", dir.file("bad.tif")});

@@ -234,7 +234,7 @@ engine::TilingOptions tiling_options(const TileParams& params) {
 }
 
 namespace {
-std::string format_sigma(double value) {
+std::string short_number(double value) {
   std::ostringstream out;
   out << std::setprecision(3) << value;
   return out.str();
@@ -250,17 +250,17 @@ ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::Mo
   resolved.chroma_smoothing = params.chroma_smoothing >= 0 ? params.chroma_smoothing : info.chroma_smoothing;
   const double coarse_sigma =
       params.coarse_guidance_sigma >= 0 ? params.coarse_guidance_sigma : info.coarse_guidance_sigma;
-  if (coarse_sigma > 0)
+  if (coarse_sigma > 0 && resolved.guidance != 1.0)  // scale 1 runs the conditional branch alone
     resolved.coarse_guidance =
-        format_sigma(params.coarse_guidance >= 0 ? params.coarse_guidance : info.coarse_guidance) +
-        " coarser than " + format_sigma(coarse_sigma) + " px";
+        short_number(params.coarse_guidance >= 0 ? params.coarse_guidance : info.coarse_guidance) +
+        " coarser than " + short_number(coarse_sigma) + " px";
   else
     resolved.coarse_guidance = "off";
   if (resolved.sampler != "ddim") {
     resolved.eta = "not used by " + resolved.sampler;
   } else {
     const double eta = params.eta >= 0 ? params.eta : info.default_eta;
-    resolved.eta = format_sigma(eta);
+    resolved.eta = short_number(eta);
     if (eta > 0 && info.eta_min_timestep > 0)
       resolved.eta += " from timestep " + std::to_string(info.eta_min_timestep);
   }
@@ -270,7 +270,7 @@ ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::Mo
     resolved.refiner = "off";
   else
     resolved.refiner = (info.refiner_detail_sigma > 0
-                            ? "detail finer than " + format_sigma(info.refiner_detail_sigma) + " px, "
+                            ? "detail finer than " + short_number(info.refiner_detail_sigma) + " px, "
                             : std::string()) +
                        "below timestep " + std::to_string(info.refiner_below_timestep);
   return resolved;

@@ -101,7 +101,8 @@ TEST(Conditioning, SmoothChromaKeepsBrightnessAndRemovesColourSpeckle) {
   EXPECT_TRUE(torch::equal(smooth_chroma(latent, m.conditioning, 0.0), latent));
 }
 
-// A latent's blur is the blur of its pixels: a flat image stays flat, a ramp keeps its mean.
+// A latent's blur is the blur of its pixels: a flat image stays flat, a noisy one loses its
+// pixel-scale detail.
 TEST(Conditioning, BlurLatentBlursThePixels) {
   const Manifest m = base();
   const auto ramp = torch::linspace(0.1, 0.9, 64).view({1, 1, 1, 64}).expand({1, 3, 64, 64});

@@ -43,6 +43,7 @@ int run_evaluate_command(const Args& args, const Output& out) {
   if (args.has("guidance") && !(options.sampling.guidance >= 0))
     throw UsageError("--guidance must be 0 or more (1 = no guidance)");
   read_sampler_tuning(args, options.sampling);
+  options.sampling.texture_bank = args.get("texture-bank");
   options.device.device = args.get("device", "auto");
   const long long threads = args.get_int("threads", 0);
   if (threads < 0) throw UsageError("--threads must be 0 (all cores) or more");
@@ -87,6 +88,7 @@ int run_evaluate_command(const Args& args, const Output& out) {
                                    {"kid_real_baseline", report.kid_real_baseline},
                                    {"per_class", per_class},
                                    {"gallery", report.gallery},
+                                   {"texture", report.texture},
                                    {"seconds", report.seconds},
                                    {"seconds_per_image", report.seconds_per_image}};
   std::ostringstream text;
@@ -137,6 +139,7 @@ Command evaluate_command() {
       {"sampler", "NAME", "sampler (default: the model's)"},
       {"steps", "N", "denoising steps (default: the model's)"},
       {"guidance", "G", "guidance scale (default: the model's)"},
+      {"texture-bank", "DIR", "rebuild the fine detail from this bank's photos (terrasynth textures)"},
       {"device", "auto|cpu|cuda", "compute device (default auto)"},
       {"threads", "N", "CPU threads (default: all cores)"},
   };

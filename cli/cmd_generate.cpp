@@ -100,6 +100,7 @@ int run_generate(const Args& args, const Output& out) {
   job.force = args.flag("force");
   job.write_stac = !args.flag("no-stac");
   read_sampler_tuning(args, job.sampling);
+  job.sampling.texture_bank = args.get("texture-bank");
 
   const pipeline::JobPlan plan = pipeline::plan_generate(job);
   {
@@ -205,6 +206,7 @@ Command generate_command() {
       {"sampler", "NAME", "ddim, euler, euler_karras, euler_ancestral, dpmpp_2m or dpmpp_2m_karras (default: the model's)"},
       {"steps", "N", "denoising steps (default: the model's)"},
       {"guidance", "G", "classifier-free guidance scale (default: the model's)"},
+      {"texture-bank", "DIR", "rebuild the fine detail from this bank's photos (terrasynth textures)"},
       {"seed", "S", "random seed (default: 0)"},
       {"tile", "PX", "window size in pixels (default: the model's)"},
       {"overlap", "PX", "window overlap in pixels (default: the model's)"},

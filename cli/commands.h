@@ -21,6 +21,7 @@ Command inpaint_command();   // cmd_inpaint.cpp
 Command models_command();  // cmd_models.cpp
 
 Command rasterize_command();  // cmd_rasterize.cpp
+Command textures_command();   // cmd_textures.cpp
 Command train_command();      // cmd_train.cpp
 
 }  // namespace terrasynth::cli

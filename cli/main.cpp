@@ -17,6 +17,7 @@ std::vector<Command> all_commands() {
   commands.push_back(rasterize_command());
   commands.push_back(models_command());
   commands.push_back(train_command());
+  commands.push_back(textures_command());
   commands.push_back(evaluate_command());
   commands.push_back(bench_command());
   return commands;

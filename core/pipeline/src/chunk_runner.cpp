@@ -195,8 +195,9 @@ ChunkStats run_chunks(const ChunkRun& run, const ChunkLayout& layout, ChunkSourc
           detail += ": step " + std::to_string(event.step) + "/" + std::to_string(event.total_steps);
         run.progress((index + std::clamp(event.fraction, 0.0, 1.0)) / total, detail);
       };
-      const engine::GenerateResult result = run.model->generate(request, progress, &token);
-      if (result.status == engine::Status::Cancelled || is_cancelled()) {
+      engine::GenerateResult result = run.model->generate(request, progress, &token);
+      if (result.status == engine::Status::Cancelled || is_cancelled() ||
+          (run.finish && !run.finish(request, result.image))) {
         stats.status = engine::Status::Cancelled;
         return stats;
       }

@@ -70,6 +70,9 @@ struct ChunkRun {
   // A small preview of the canvas (RGB, at most preview_size a side), after every chunk.
   std::function<void(int width, int height, const std::vector<uint8_t>& rgb)> preview;
   int preview_size = 256;
+  // Called on each chunk's result before it is written (the request holds the chunk's layout,
+  // known pixels and mask); false = cancelled.
+  std::function<bool(const engine::GenerateRequest& request, engine::Image& image)> finish;
 };
 
 struct ChunkStats {

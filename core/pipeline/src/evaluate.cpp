@@ -14,6 +14,7 @@
 #include "terrasynth/pipeline/dataset.h"
 #include "terrasynth/pipeline/models.h"
 #include "terrasynth/pipeline/training.h"
+#include "texture_step.h"
 
 namespace fs = std::filesystem;
 
@@ -131,6 +132,9 @@ EvaluateReport run_evaluate(const EvaluateOptions& options, const JobControl& co
                              " usable pairs not seen in training (need at least 4)");
 
   const int style = style_index(options.dataset);
+  std::shared_ptr<const detail::TextureBank> bank;
+  if (!options.sampling.texture_bank.empty())
+    bank = detail::load_texture_bank(options.sampling.texture_bank, static_cast<int>(info.classes.size()));
   std::vector<engine::Image> real, generated;
   std::vector<engine::ClassMap> layouts;
   for (size_t i = 0; i < kept.size(); ++i) {
@@ -158,6 +162,21 @@ EvaluateReport run_evaluate(const EvaluateOptions& options, const JobControl& co
     request.sampler.seed = options.seed + i;
     engine::CancelToken token;
     auto result = model->generate(request, {}, &token);
+    if (bank) {
+      const std::string used_style = request.style.empty() ? info.default_style : request.style;
+      const auto note = detail::apply_texture(*bank, used_style, request.gsd, result.image, layout, nullptr,
+                                              request.sampler.seed, [&] { return control.cancel && control.cancel->load(); });
+      if (!note) {
+        report.cancelled = true;
+        return report;
+      }
+      if (i == 0) {
+        report.texture = note->empty() ? "none" : *note;
+        if (note->empty() && control.warning)
+          control.warning(options.sampling.texture_bank + ": no photos of style '" + used_style +
+                          "' usable at this GSD: the texture step does nothing");
+      }
+    }
     generated.push_back(std::move(result.image));
     layouts.push_back(std::move(layout));
     if (control.progress)

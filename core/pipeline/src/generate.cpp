@@ -12,6 +12,7 @@
 #include "chunk_runner.h"
 #include "job_support.h"
 #include "stac.h"
+#include "texture_step.h"
 #include "terrasynth/engine/error.h"
 #include "terrasynth/geo/classes.h"
 #include "terrasynth/geo/crs.h"
@@ -57,6 +58,8 @@ struct GeneratePlan {
   int tile = 0;
   int overlap = 0;
   std::vector<std::string> inputs;
+  std::shared_ptr<const detail::TextureBank> bank;  // the texture bank, if one is asked for
+  std::string texture = "off";  // provenance of the texture step
 };
 
 // The output grid of a request in a geographic CRS stays in that CRS: the extent as given
@@ -181,6 +184,18 @@ GeneratePlan make_plan(const GenerateJob& job) {
   const double pixels = std::max(static_cast<double>(plan.width) * plan.height,
                                  static_cast<double>(plan.work_width) * plan.work_height);
   plan.needs_force = pixels > kForcePixels && !job.force;
+  // The texture step: "off" without a bank, "none" when the bank has no photos of the style
+  // usable at the working GSD (a warning says so).
+  if (!job.sampling.texture_bank.empty()) {
+    p.bank = detail::load_texture_bank(job.sampling.texture_bank, static_cast<int>(p.info.classes.size()));
+    const std::string style = job.style.empty() ? p.info.default_style : job.style;
+    const std::string summary = detail::texture_summary(*p.bank, style, p.plan.work_gsd);
+    p.texture = summary.empty() ? "none" : summary + " from " + job.sampling.texture_bank;
+    if (summary.empty())
+      plan.warnings.push_back("texture bank " + job.sampling.texture_bank + " has no photos of style '" + style +
+                              "' usable at " + std::to_string(p.plan.work_gsd) +
+                              " m per pixel: the texture step does nothing");
+  }
   return p;
 }
 
@@ -230,6 +245,7 @@ std::vector<std::pair<std::string, std::string>> provenance(const GenerateJob& j
       {"refiner", p.sampling.refiner},
       {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
       {"eta", p.sampling.eta},
+      {"texture", p.texture},
       {"tile", std::to_string(p.tile)},
       {"overlap", std::to_string(p.overlap)},
       {"tiling", job.tiles.fast ? "shifted" : "fused"},
@@ -447,6 +463,18 @@ JobResult run_generate(const GenerateJob& job, const JobControl& control) {
     report(0.05 + (generate_end - 0.05) * fraction, label);
   };
   run.preview = control.preview;
+  if (p.bank && p.texture != "none") {
+    const std::string style = job.style.empty() ? p.info.default_style : job.style;
+    run.finish = [&, style](const engine::GenerateRequest& request, engine::Image& image) {
+      // Each chunk gets its own seed from its place, so the same place gets the same pixels.
+      const uint64_t seed = request.sampler.seed ^ (static_cast<uint64_t>(request.origin_x) * 0x9E3779B97F4A7C15ULL) ^
+                            (static_cast<uint64_t>(request.origin_y) * 0xC2B2AE3D27D4EB4FULL);
+      const auto note = detail::apply_texture(*p.bank, style, request.gsd, image, request.layout,
+                                              request.mask.empty() ? nullptr : &request.mask, seed,
+                                              [&] { return detail::cancelled(control); });
+      return note.has_value();
+    };
+  }
   const detail::ChunkStats stats = detail::run_chunks(run, p.chunks, source, sink);
   result.peak_rows_in_memory = stats.peak_rows;
   if (stats.status == engine::Status::Cancelled) return finish_cancelled();

@@ -744,36 +744,69 @@ double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& kn
 
 namespace {
 
-// One level of transfer_texture, started from the next coarser level's matches when the area
-// is large enough for one (coarse to fine, as in Wexler et al.: the coarse level lays out whole
-// waves, rows or crowns coherently, the finer ones refine them). `matches` receives the
+// The pixels patches are copied from: colour planes, where whole patches may be taken from, the
+// class of every pixel (255 = any) and the weight of each pixel in the low pass (gaps between
+// examples count for nothing).
+struct SourceCanvas {
+  std::array<Plane, 3> rgb;
+  std::vector<uint8_t> usable;
+  std::vector<uint8_t> classes;  // empty = no classes
+  Plane low_weight;
+};
+
+// What is rebuilt: the image (guide inside the mask, fixed pixels outside), the mask and the
+// class each pixel must get (empty = no classes; 255 = any).
+struct TargetCanvas {
+  std::array<Plane, 3>* image = nullptr;
+  const Plane* mask = nullptr;
+  const std::vector<uint8_t>* classes = nullptr;
+};
+
+// Every other pixel of a class map (the one at twice the coordinates).
+std::vector<uint8_t> halve_classes(const std::vector<uint8_t>& classes, int w, int h, int w2, int h2) {
+  std::vector<uint8_t> out(static_cast<size_t>(w2) * h2, 255);
+  for (int y = 0; y < h2; ++y)
+    for (int x = 0; x < w2; ++x)
+      out[static_cast<size_t>(y) * w2 + x] = classes[static_cast<size_t>(std::min(2 * y, h - 1)) * w + std::min(2 * x, w - 1)];
+  return out;
+}
+
+// One level of the texture synthesis, started from the next coarser level's matches when the
+// area is large enough for one (coarse to fine, as in Wexler et al.: the coarse level lays out
+// whole waves, rows or crowns coherently, the finer ones refine them). `matches` receives the
 // nearest-patch field (source index per target pixel, -1 elsewhere).
-double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vector<uint8_t>& usable,
-                  const TextureOptions& options, const std::function<bool()>& cancelled, int depth,
-                  std::vector<int>* matches) {
+double synthesise(const TargetCanvas& target, const SourceCanvas& source, const TextureOptions& options,
+                  const std::function<bool()>& cancelled, int depth, std::vector<int>* matches) {
+  std::array<Plane, 3>& image = *target.image;
+  const Plane& mask = *target.mask;
+  const bool by_class = target.classes && !target.classes->empty() && !source.classes.empty();
   const int w = mask.width, h = mask.height;
-  const size_t n = static_cast<size_t>(w) * h;
+  const int sw = source.rgb[0].width, sh = source.rgb[0].height;
+  const size_t n = static_cast<size_t>(w) * h, sn = static_cast<size_t>(sw) * sh;
   const int r = std::max(1, options.patch_radius);
   const int side = 2 * r + 1;
-  if (w < side || h < side) return -1;
-  if (n >= static_cast<size_t>(std::numeric_limits<int>::max() / 2)) return -1;  // indices are int
+  if (w < side || h < side || sw < side || sh < side) return -1;
+  if (std::max(n, sn) >= static_cast<size_t>(std::numeric_limits<int>::max() / 2)) return -1;  // int indices
 
   // Sources: centres whose whole patch is usable (an integral image of `usable`).
-  std::vector<int> sum(static_cast<size_t>(w + 1) * (h + 1), 0);
-  auto at = [w](int x, int y) { return static_cast<size_t>(y) * (w + 1) + x; };
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      sum[at(x + 1, y + 1)] = (usable[static_cast<size_t>(y) * w + x] && mask.at(x, y) <= 0 ? 1 : 0) +
+  std::vector<int> sum(static_cast<size_t>(sw + 1) * (sh + 1), 0);
+  auto at = [sw](int x, int y) { return static_cast<size_t>(y) * (sw + 1) + x; };
+  for (int y = 0; y < sh; ++y)
+    for (int x = 0; x < sw; ++x)
+      sum[at(x + 1, y + 1)] = (source.usable[static_cast<size_t>(y) * sw + x] ? 1 : 0) +
                               sum[at(x, y + 1)] + sum[at(x + 1, y)] - sum[at(x, y)];
-  std::vector<uint8_t> source_ok(n, 0);
+  std::vector<uint8_t> source_ok(sn, 0);
   std::vector<int> sources;
-  for (int y = r; y < h - r; ++y)
-    for (int x = r; x < w - r; ++x) {
+  std::array<std::vector<int>, 256> sources_of_class;
+  for (int y = r; y < sh - r; ++y)
+    for (int x = r; x < sw - r; ++x) {
       const int count = sum[at(x + r + 1, y + r + 1)] - sum[at(x - r, y + r + 1)] -
                         sum[at(x + r + 1, y - r)] + sum[at(x - r, y - r)];
       if (count == side * side) {
-        source_ok[static_cast<size_t>(y) * w + x] = 1;
-        sources.push_back(y * w + x);
+        const size_t i = static_cast<size_t>(y) * sw + x;
+        source_ok[i] = 1;
+        sources.push_back(static_cast<int>(i));
+        if (by_class) sources_of_class[source.classes[i]].push_back(static_cast<int>(i));
       }
     }
   std::vector<int> targets;
@@ -781,62 +814,84 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
     if (mask.data[i] > 0) targets.push_back(static_cast<int>(i));
   if (targets.empty() || sources.size() < 16) return -1;
 
-  // The low pass (a box of guide_radius) over the whole image: of the guide (the generated
-  // pixels) inside the mask, of the real pixels outside.
+  // The low pass (a box of guide_radius): of the guide (the generated pixels) inside the mask,
+  // of the fixed pixels outside; and of the sources.
   const Plane ones(w, h, 1.f);
-  std::array<Plane, 3> low;
+  std::array<Plane, 3> low, low_source;
   const int low_radius = std::max(1, options.guide_radius);
-  for (int c = 0; c < 3; ++c) low[c] = masked_box_mean(image[c], ones, low_radius);
-  std::array<Plane, 3> current = image;  // the estimate: real outside the mask
-  const std::array<Plane, 3>& real = image;
+  for (int c = 0; c < 3; ++c) {
+    low[c] = masked_box_mean(image[c], ones, low_radius);
+    low_source[c] = masked_box_mean(source.rgb[c], source.low_weight, low_radius);
+  }
+  std::array<Plane, 3> current = image;  // the estimate: fixed pixels outside the mask
+  const std::array<Plane, 3>& real = source.rgb;
+  static const std::vector<uint8_t> no_classes;
+  const std::vector<uint8_t>& target_classes = by_class ? *target.classes : no_classes;
 
   std::vector<int> match(n, -1);
   constexpr int kMinCoarseTargets = 256;
-  if (std::min(w, h) >= 8 * side && targets.size() >= 4 * kMinCoarseTargets) {
-    const int w2 = w / 2, h2 = h / 2;
+  if (std::min(w, h) >= 8 * side && std::min(sw, sh) >= 4 * side && targets.size() >= 4 * kMinCoarseTargets) {
+    const int w2 = w / 2, h2 = h / 2, sw2 = sw / 2, sh2 = sh / 2;
     std::array<Plane, 3> small;
     for (int c = 0; c < 3; ++c) small[c] = resample(image[c], w2, h2);
     const Plane small_mask = resample_max(mask, w2, h2);
-    Plane usable_plane(w, h);
-    for (size_t i = 0; i < n; ++i) usable_plane.data[i] = usable[i] && mask.data[i] <= 0 ? 1.f : 0.f;
-    const Plane small_usable_plane = resample(usable_plane, w2, h2);
-    std::vector<uint8_t> small_usable(small_usable_plane.data.size());
-    for (size_t i = 0; i < small_usable.size(); ++i) small_usable[i] = small_usable_plane.data[i] >= 0.999f ? 1 : 0;
+    SourceCanvas small_source;
+    for (int c = 0; c < 3; ++c) small_source.rgb[c] = resample(source.rgb[c], sw2, sh2);
+    Plane usable_plane(sw, sh);
+    for (size_t i = 0; i < sn; ++i) usable_plane.data[i] = source.usable[i] ? 1.f : 0.f;
+    const Plane small_usable_plane = resample(usable_plane, sw2, sh2);
+    small_source.usable.resize(small_usable_plane.data.size());
+    for (size_t i = 0; i < small_source.usable.size(); ++i)
+      small_source.usable[i] = small_usable_plane.data[i] >= 0.999f ? 1 : 0;
+    small_source.low_weight = resample(source.low_weight, sw2, sh2);
+    std::vector<uint8_t> small_classes;
+    if (by_class) {
+      small_source.classes = halve_classes(source.classes, sw, sh, sw2, sh2);
+      small_classes = halve_classes(target_classes, w, h, w2, h2);
+    }
+    TargetCanvas small_target{&small, &small_mask, by_class ? &small_classes : nullptr};
     std::vector<int> small_match;
-    if (synthesise(small, small_mask, small_usable, options, cancelled, depth + 1, &small_match) >= 0) {
+    if (synthesise(small_target, small_source, options, cancelled, depth + 1, &small_match) >= 0) {
       for (int t : targets) {
         const int x = t % w, y = t / w;
         const int m = small_match[static_cast<size_t>(std::min(y / 2, h2 - 1)) * w2 + std::min(x / 2, w2 - 1)];
         if (m < 0) continue;
-        const int sx = std::clamp(2 * (m % w2) + x % 2, r, w - 1 - r);
-        const int sy = std::clamp(2 * (m / w2) + y % 2, r, h - 1 - r);
-        if (source_ok[static_cast<size_t>(sy) * w + sx]) match[t] = sy * w + sx;
+        const int sx = std::clamp(2 * (m % sw2) + x % 2, r, sw - 1 - r);
+        const int sy = std::clamp(2 * (m / sw2) + y % 2, r, sh - 1 - r);
+        if (source_ok[static_cast<size_t>(sy) * sw + sx]) match[t] = sy * sw + sx;
       }
     }
     if (cancelled && cancelled()) return -1;
   }
   std::mt19937_64 rng((options.seed + static_cast<uint64_t>(depth)) ^ 0x7465787475726531ULL);
-  for (int t : targets)
-    if (match[t] < 0) match[t] = sources[rng() % sources.size()];
+  for (int t : targets) {
+    if (match[t] >= 0) continue;
+    const std::vector<int>* pool = &sources;
+    if (by_class && target_classes[t] != 255 && !sources_of_class[target_classes[t]].empty())
+      pool = &sources_of_class[target_classes[t]];
+    match[t] = (*pool)[rng() % pool->size()];
+  }
 
   const double guide = options.guide_weight;
   const double coherent = 1.0 - std::clamp(options.coherence, 0.0, 0.9);
   const double tolerance = std::max(0.0, options.guide_tolerance);
+  const double class_cost = std::max(0.0, options.class_weight);
   // Squared distance between the target patch at q (clamped at the image edge) and the source
   // patch at s; in the first round the estimate inside the mask is not used yet (it is the
-  // guide itself, smoother than any real patch and so biased towards flat sources).
+  // guide itself, smoother than any real patch and so biased towards flat sources). Each pixel
+  // whose class differs from the one asked for costs class_weight.
   auto distance = [&](int q, int s, bool first, double best) {
-    const int qx = q % w, qy = q / w, sx = s % w, sy = s / w;
+    const int qx = q % w, qy = q / w, sx = s % sw, sy = s / sw;
     double d = 0;
     for (int dy = -r; dy <= r; ++dy) {
       const int yq = std::clamp(qy + dy, 0, h - 1);
       const size_t row_q = static_cast<size_t>(yq) * w;
-      const size_t row_s = static_cast<size_t>(sy + dy) * w;
+      const size_t row_s = static_cast<size_t>(sy + dy) * sw;
       for (int dx = -r; dx <= r; ++dx) {
         const size_t iq = row_q + std::clamp(qx + dx, 0, w - 1);
         const size_t is = row_s + sx + dx;
         for (int c = 0; c < 3; ++c) {
-          const double e = std::max(0.0, std::abs(low[c].data[iq] - low[c].data[is]) - tolerance);
+          const double e = std::max(0.0, std::abs(low[c].data[iq] - low_source[c].data[is]) - tolerance);
           d += guide * e * e;
         }
         if (!first || mask.data[iq] <= 0)
@@ -844,6 +899,10 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
             const double e = current[c].data[iq] - real[c].data[is];
             d += e * e;
           }
+        if (by_class) {
+          const uint8_t want = target_classes[iq];
+          if (want != 255 && want != source.classes[is]) d += class_cost;
+        }
       }
       if (d >= best) return d;
     }
@@ -856,7 +915,7 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
   const int rounds = std::max(1, options.iterations);
   for (int round = 0; round < rounds; ++round) {
     if (cancelled && cancelled()) return -1;
-    const bool first = round == 0;
+    const bool first = round == 0 && !options.match_guide_detail;
     for (int t : targets) cost[t] = distance(t, match[t], first, std::numeric_limits<double>::max());
     // Nearest-patch search: two scans in opposite orders, each propagating good matches from
     // the neighbours already visited, then a random search at halving radii.
@@ -876,17 +935,17 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
         const int nx = qx - step, ny = qy - step;
         if (nx >= 0 && nx < w) {
           const int m = match[static_cast<size_t>(qy) * w + nx];
-          if (m >= 0 && (m % w) + step >= 0 && (m % w) + step < w) attempt(m + step, coherent);
+          if (m >= 0 && (m % sw) + step >= 0 && (m % sw) + step < sw) attempt(m + step, coherent);
         }
         if (ny >= 0 && ny < h) {
           const int m = match[static_cast<size_t>(ny) * w + qx];
-          if (m >= 0 && (m / w) + step >= 0 && (m / w) + step < h) attempt(m + step * w, coherent);
+          if (m >= 0 && (m / sw) + step >= 0 && (m / sw) + step < sh) attempt(m + step * sw, coherent);
         }
-        for (int radius = std::max(w, h); radius >= 1; radius /= 2) {
-          const int bx = best % w, by = best / w;
-          const int cx = std::clamp(bx + static_cast<int>(rng() % (2 * radius + 1)) - radius, r, w - 1 - r);
-          const int cy = std::clamp(by + static_cast<int>(rng() % (2 * radius + 1)) - radius, r, h - 1 - r);
-          attempt(cy * w + cx, 1.0);
+        for (int radius = std::max(sw, sh); radius >= 1; radius /= 2) {
+          const int bx = best % sw, by = best / sw;
+          const int cx = std::clamp(bx + static_cast<int>(rng() % (2 * radius + 1)) - radius, r, sw - 1 - r);
+          const int cy = std::clamp(by + static_cast<int>(rng() % (2 * radius + 1)) - radius, r, sh - 1 - r);
+          attempt(cy * sw + cx, 1.0);
         }
         match[q] = best;
         cost[q] = best_cost;
@@ -911,7 +970,7 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
     std::fill(weight.begin(), weight.end(), 0.0);
     for (int t : targets) {
       const int tx = t % w, ty = t / w, s = match[t];
-      const int sx = s % w, sy = s / w;
+      const int sx = s % sw, sy = s / sw;
       const double wt = std::exp(-cost[t] / (2 * mean_cost));
       for (int dy = -vote; dy <= vote; ++dy) {
         const int y = ty + dy;
@@ -921,7 +980,7 @@ double synthesise(std::array<Plane, 3>& image, const Plane& mask, const std::vec
           if (x < 0 || x >= w) continue;
           const size_t i = static_cast<size_t>(y) * w + x;
           if (mask.data[i] <= 0) continue;
-          const size_t j = static_cast<size_t>(sy + dy) * w + sx + dx;
+          const size_t j = static_cast<size_t>(sy + dy) * sw + sx + dx;
           for (int c = 0; c < 3; ++c) total[c][i] += wt * real[c].data[j];
           weight[i] += wt;
         }
@@ -952,7 +1011,81 @@ double transfer_texture(std::array<Plane, 3>& image, const Plane& mask,
                         const std::function<bool()>& cancelled) {
   require_planes("transfer_texture", image, mask, usable);
   std::array<Plane, 3> work = image;
-  const double difference = synthesise(work, mask, usable, options, cancelled, 0, nullptr);
+  // The sources are the image's own fixed pixels.
+  SourceCanvas source;
+  source.rgb = image;
+  source.usable.resize(usable.size());
+  for (size_t i = 0; i < usable.size(); ++i) source.usable[i] = usable[i] && mask.data[i] <= 0 ? 1 : 0;
+  source.low_weight = Plane(mask.width, mask.height, 1.f);
+  const TargetCanvas target{&work, &mask, nullptr};
+  const double difference = synthesise(target, source, options, cancelled, 0, nullptr);
+  if (difference < 0 || (cancelled && cancelled())) return -1;
+  image = std::move(work);
+  return difference;
+}
+
+double texture_by_example(std::array<Plane, 3>& image, const Plane& mask,
+                          const std::vector<uint8_t>& classes, const std::vector<Example>& examples,
+                          const TextureOptions& options, const std::function<bool()>& cancelled) {
+  const std::vector<uint8_t> all(mask.data.size(), 1);
+  require_planes("texture_by_example", image, mask, all);
+  if (!classes.empty() && classes.size() != mask.data.size())
+    throw std::invalid_argument("texture_by_example: the class map and the image differ in size");
+  // The examples side by side in rows (shelves) of at most max(image width, widest example)
+  // pixels, one unusable pixel between them; the image's own fixed pixels (mask 0) come first.
+  int width = mask.width;
+  for (const Example& e : examples) {
+    if (e.rgb[0].width <= 0 || e.rgb[0].height <= 0 || e.classes.size() != e.rgb[0].data.size() ||
+        e.rgb[1].data.size() != e.rgb[0].data.size() || e.rgb[2].data.size() != e.rgb[0].data.size())
+      throw std::invalid_argument("texture_by_example: an example's planes and classes differ in size");
+    width = std::max(width, e.rgb[0].width);
+  }
+  struct Place { int x, y; const std::array<Plane, 3>* rgb; const std::vector<uint8_t>* classes; const std::vector<uint8_t>* usable; };
+  std::vector<Place> places;
+  std::vector<uint8_t> own_usable(mask.data.size());
+  for (size_t i = 0; i < own_usable.size(); ++i) own_usable[i] = mask.data[i] <= 0 ? 1 : 0;
+  std::vector<uint8_t> own_classes = classes.empty() ? std::vector<uint8_t>(mask.data.size(), 255) : classes;
+  int x = 0, y = 0, shelf = 0;
+  auto place = [&](int pw, int ph) {
+    if (x > 0 && x + pw > width) x = 0, y += shelf + 1, shelf = 0;
+    const Place p{x, y, nullptr, nullptr, nullptr};
+    x += pw + 1;
+    shelf = std::max(shelf, ph);
+    return p;
+  };
+  const bool any_fixed = std::find(own_usable.begin(), own_usable.end(), 1) != own_usable.end();
+  if (any_fixed) {
+    Place p = place(mask.width, mask.height);
+    p.rgb = &image, p.classes = &own_classes, p.usable = &own_usable;
+    places.push_back(p);
+  }
+  for (const Example& e : examples) {
+    Place p = place(e.rgb[0].width, e.rgb[0].height);
+    p.rgb = &e.rgb, p.classes = &e.classes;
+    places.push_back(p);
+  }
+  const int height = y + shelf;
+  if (places.empty() || height <= 0) return -1;
+  SourceCanvas source;
+  for (int c = 0; c < 3; ++c) source.rgb[c] = Plane(width, height);
+  source.usable.assign(static_cast<size_t>(width) * height, 0);
+  source.classes.assign(source.usable.size(), 255);
+  source.low_weight = Plane(width, height, 0.f);
+  for (const Place& p : places) {
+    const int pw = (*p.rgb)[0].width, ph = (*p.rgb)[0].height;
+    for (int py = 0; py < ph; ++py)
+      for (int px = 0; px < pw; ++px) {
+        const size_t from = static_cast<size_t>(py) * pw + px;
+        const size_t to = static_cast<size_t>(p.y + py) * width + p.x + px;
+        for (int c = 0; c < 3; ++c) source.rgb[c].data[to] = (*p.rgb)[c].data[from];
+        source.usable[to] = p.usable ? (*p.usable)[from] : 1;
+        source.classes[to] = (*p.classes)[from];
+        source.low_weight.data[to] = 1.f;
+      }
+  }
+  std::array<Plane, 3> work = image;
+  const TargetCanvas target{&work, &mask, classes.empty() ? nullptr : &classes};
+  const double difference = synthesise(target, source, options, cancelled, 0, nullptr);
   if (difference < 0 || (cancelled && cancelled())) return -1;
   image = std::move(work);
   return difference;

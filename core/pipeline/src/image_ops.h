@@ -94,6 +94,8 @@ struct TextureOptions {
   bool centre_copy = true;    // rounds before the last copy only the patch centres; else vote
   int final_vote_radius = 1;  // the last round averages the matches of patches this close
   double coherence = 0.1;     // discount of a match that continues a neighbour's (0 - 1)
+  double class_weight = 0.05; // texture_by_example: cost of a patch pixel of another class
+  bool match_guide_detail = false;  // the first round also matches the guide's own detail
 };
 
 // Guided texture synthesis (patch-based completion as in Wexler et al., with PatchMatch search
@@ -114,6 +116,25 @@ struct TextureOptions {
 double transfer_texture(std::array<Plane, 3>& image, const Plane& mask,
                         const std::vector<uint8_t>& usable, const TextureOptions& options,
                         const std::function<bool()>& cancelled = {});
+
+// A real photo with its class map (same size), a source of texture_by_example.
+struct Example {
+  std::array<Plane, 3> rgb;
+  std::vector<uint8_t> classes;
+};
+
+// Texture by numbers (as in Hertzmann et al., Image Analogies) guided by a generated image: every
+// pixel where mask > 0 is rebuilt, as transfer_texture does, from patches of the examples and of
+// the image's own pixels where mask is 0 (which stay as they are), now also matching classes: a
+// patch pixel whose class differs from the one `classes` asks for there costs
+// options.class_weight (255 or an empty map: any class). So the road the layout draws is built
+// from real road patches even where the generated guide shows none, and a forest from real
+// crowns with their shadows; the guide's low pass keeps the generated tones and structure.
+// Returns as transfer_texture does (-1: fewer than 16 whole patches, or cancelled; image
+// unchanged).
+double texture_by_example(std::array<Plane, 3>& image, const Plane& mask,
+                          const std::vector<uint8_t>& classes, const std::vector<Example>& examples,
+                          const TextureOptions& options, const std::function<bool()>& cancelled = {});
 
 // The p-th percentile (p in [0, 100]) of the values, by nearest rank; values are reordered.
 double percentile(std::vector<float>& values, double p);

@@ -554,5 +554,109 @@ TEST(ImageOps, TransferTextureNeedsWholeRealPatchesAndStopsWhenCancelled) {
                std::invalid_argument);
 }
 
+// Two labelled examples: class 0 a reddish texture of diagonal stripes, class 1 a bluish texture
+// of spots (64 x 64 each, pixel noise on both).
+std::vector<Example> texture_examples() {
+  std::vector<Example> examples(2);
+  Noise noise{11u};
+  for (int k = 0; k < 2; ++k) {
+    Example& e = examples[k];
+    for (int c = 0; c < 3; ++c) e.rgb[c] = Plane(64, 64);
+    e.classes.assign(64 * 64, static_cast<uint8_t>(k));
+    const std::array<float, 3> base = k == 0 ? std::array<float, 3>{0.6f, 0.35f, 0.25f}
+                                             : std::array<float, 3>{0.25f, 0.35f, 0.6f};
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x) {
+        const float detail = k == 0 ? 0.12f * std::sin(1.3f * x + 0.7f * y)
+                                    : 0.12f * std::sin(0.9f * x) * std::sin(0.9f * y);
+        for (int c = 0; c < 3; ++c) e.rgb[c].at(x, y) = base[c] + detail + 0.03f * noise();
+      }
+  }
+  return examples;
+}
+
+TEST(ImageOps, TextureByExampleBuildsEachClassFromItsOwnExamples) {
+  const std::vector<Example> examples = texture_examples();
+  // A flat grey guide, equally far from both examples' colours: only the classes can decide.
+  const int w = 96, h = 64;
+  std::array<Plane, 3> image;
+  for (int c = 0; c < 3; ++c) image[c] = Plane(w, h, 0.4f);
+  const Plane mask(w, h, 1.f);
+  std::vector<uint8_t> classes(static_cast<size_t>(w) * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) classes[static_cast<size_t>(y) * w + x] = x < 48 ? 0 : 1;
+  TextureOptions options;
+  options.seed = 5;
+  std::array<Plane, 3> result = image;
+  ASSERT_GE(texture_by_example(result, mask, classes, examples, options), 0.0);
+  // Reddish where class 0 is asked for, bluish where class 1 is (away from the boundary).
+  EXPECT_GT(mean_of(result[0], 4, 40, 4, 60), mean_of(result[2], 4, 40, 4, 60) + 0.2);
+  EXPECT_GT(mean_of(result[2], 56, 92, 4, 60), mean_of(result[0], 56, 92, 4, 60) + 0.2);
+  // With the examples' detail, not the guide's flatness.
+  for (int c = 0; c < 3; ++c) {
+    const double real_red = fine_grain(examples[0].rgb[c], 4, 60, 4, 60);
+    const double real_blue = fine_grain(examples[1].rgb[c], 4, 60, 4, 60);
+    EXPECT_GT(fine_grain(result[c], 4, 40, 4, 60), 0.6 * real_red) << "band " << c;
+    EXPECT_LT(fine_grain(result[c], 4, 40, 4, 60), 1.5 * real_red) << "band " << c;
+    EXPECT_GT(fine_grain(result[c], 56, 92, 4, 60), 0.6 * real_blue) << "band " << c;
+    EXPECT_LT(fine_grain(result[c], 56, 92, 4, 60), 1.5 * real_blue) << "band " << c;
+  }
+  // Same seed, same pixels.
+  std::array<Plane, 3> again = image;
+  texture_by_example(again, mask, classes, examples, options);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(again[c].data, result[c].data);
+
+  // Without classes the guide's colours decide: a reddish left half and a bluish right half.
+  std::array<Plane, 3> guided;
+  for (int c = 0; c < 3; ++c) {
+    guided[c] = Plane(w, h);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) guided[c].at(x, y) = x < 48 ? (c == 0 ? 0.6f : c == 1 ? 0.35f : 0.25f)
+                                                             : (c == 0 ? 0.25f : c == 1 ? 0.35f : 0.6f);
+  }
+  ASSERT_GE(texture_by_example(guided, mask, {}, examples, options), 0.0);
+  EXPECT_GT(mean_of(guided[0], 4, 40, 4, 60), mean_of(guided[2], 4, 40, 4, 60) + 0.2);
+  EXPECT_GT(mean_of(guided[2], 56, 92, 4, 60), mean_of(guided[0], 56, 92, 4, 60) + 0.2);
+}
+
+TEST(ImageOps, TextureByExampleKeepsFixedPixelsAndStopsWhenCancelled) {
+  const std::vector<Example> examples = texture_examples();
+  const int w = 64, h = 64;
+  std::array<Plane, 3> image;
+  for (int c = 0; c < 3; ++c) image[c] = Plane(w, h, 0.4f);
+  Plane mask(w, h, 0.f);
+  for (int y = 16; y < 48; ++y)
+    for (int x = 16; x < 48; ++x) mask.at(x, y) = 1.f;
+  // The fixed grey surroundings are class 0; the square asks for class 1, so it cannot simply
+  // continue them.
+  std::vector<uint8_t> classes(static_cast<size_t>(w) * h, 0);
+  for (int y = 16; y < 48; ++y)
+    for (int x = 16; x < 48; ++x) classes[static_cast<size_t>(y) * w + x] = 1;
+  std::array<Plane, 3> result = image;
+  ASSERT_GE(texture_by_example(result, mask, classes, examples, TextureOptions{}), 0.0);
+  bool changed = false;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        if (mask.at(x, y) <= 0) {
+          ASSERT_EQ(result[c].at(x, y), image[c].at(x, y)) << x << "," << y;
+        } else {
+          changed = changed || result[c].at(x, y) != image[c].at(x, y);
+        }
+      }
+  EXPECT_TRUE(changed);
+  EXPECT_GT(mean_of(result[2], 20, 44, 20, 44), mean_of(result[0], 20, 44, 20, 44) + 0.2);
+
+  std::array<Plane, 3> cancelled = image;
+  EXPECT_EQ(texture_by_example(cancelled, mask, classes, examples, TextureOptions{}, [] { return true; }), -1.0);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(cancelled[c].data, image[c].data);
+
+  std::vector<Example> broken = examples;
+  broken[1].classes.resize(10);
+  EXPECT_THROW(texture_by_example(result, mask, classes, broken, TextureOptions{}), std::invalid_argument);
+  EXPECT_THROW(texture_by_example(result, mask, std::vector<uint8_t>(7, 0), examples, TextureOptions{}),
+               std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace terrasynth::pipeline::detail

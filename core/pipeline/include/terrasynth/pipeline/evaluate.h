@@ -43,6 +43,7 @@ struct EvaluateReport {
   std::vector<double> iou_real_per_class;
   std::vector<std::string> classes;
   std::string gallery;
+  std::string texture = "off";  // the texture step's note for the first pair ("none": no bank photos apply)
   double seconds = 0;
   double seconds_per_image = 0;
   bool cancelled = false;

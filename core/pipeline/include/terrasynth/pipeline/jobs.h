@@ -49,6 +49,10 @@ struct SamplingParams {
   double eta = -1;               // DDIM's eta, 0..1; < 0 = model default
   double coarse_guidance = -1;        // scale of the guidance's coarse part; < 0 = model default
   double coarse_guidance_sigma = -1;  // pixels; < 0 = model default, 0 = off (one scale)
+  // Generation: a texture bank folder (written by `terrasynth textures` from labelled photos);
+  // the fine detail of the generated image is rebuilt from its photos of the style, matched by
+  // class and guided by the generated image. Empty = off.
+  std::string texture_bank;
 };
 
 struct TileParams {

@@ -81,6 +81,15 @@ QString TerrasynthAlgorithm::groupId() const { return QStringLiteral("generation
 QIcon TerrasynthAlgorithm::icon() const { return QIcon(kIcon); }
 QString TerrasynthAlgorithm::svgIconPath() const { return kIcon; }
 
+void TerrasynthAlgorithm::addTextureBankParameter() {
+  auto* bank = new QgsProcessingParameterFile(
+      QStringLiteral("TEXTURE_BANK"),
+      Text::tr("Texture bank folder: rebuild fine detail from its photos (empty = off)"),
+      QgsProcessingParameterFile::Folder, QString(), QVariant(), true);
+  advanced(bank);
+  addParameter(bank);
+}
+
 void TerrasynthAlgorithm::addCommonParameters(bool withScene) {
   addParameter(new QgsProcessingParameterString(
       QStringLiteral("MODEL"), Text::tr("Model (name or folder; empty = the default model)"),
@@ -158,6 +167,8 @@ void TerrasynthAlgorithm::readCommonParameters(const QVariantMap& parameters,
   sampling.seed = static_cast<uint64_t>(
       std::max(0LL, static_cast<long long>(parameterAsDouble(parameters, QStringLiteral("SEED"),
                                                              context))));
+  if (parameterDefinition(QStringLiteral("TEXTURE_BANK")))
+    sampling.texture_bank = parameterAsFile(parameters, QStringLiteral("TEXTURE_BANK"), context).trimmed().toStdString();
   pipeline::TileParams tiles;
   tiles.tile = parameterAsInt(parameters, QStringLiteral("TILE"), context);
   tiles.overlap = parameterAsInt(parameters, QStringLiteral("OVERLAP"), context);
@@ -262,6 +273,7 @@ GenerateExtentAlgorithm* GenerateExtentAlgorithm::createInstance() const {
 void GenerateExtentAlgorithm::initAlgorithm(const QVariantMap&) {
   addParameter(new QgsProcessingParameterExtent(QStringLiteral("EXTENT"), Text::tr("Extent")));
   addCommonParameters(true);
+  addTextureBankParameter();
 }
 QVariantMap GenerateExtentAlgorithm::processAlgorithm(const QVariantMap& parameters,
                                                       QgsProcessingContext& context,
@@ -298,6 +310,7 @@ void GenerateLayoutAlgorithm::initAlgorithm(const QVariantMap&) {
   addParameter(new QgsProcessingParameterExtent(
       QStringLiteral("EXTENT"), Text::tr("Extent (empty = the layout's)"), QVariant(), true));
   addCommonParameters(false);
+  addTextureBankParameter();
 }
 QVariantMap GenerateLayoutAlgorithm::processAlgorithm(const QVariantMap& parameters,
                                                       QgsProcessingContext& context,
@@ -360,6 +373,7 @@ void GenerateOsmAlgorithm::initAlgorithm(const QVariantMap&) {
       QStringLiteral("MAPPING"), Text::tr("Tag-to-class mapping (empty = the default)"),
       QgsProcessingParameterFile::File, QStringLiteral("json"), QVariant(), true));
   addCommonParameters(false);
+  addTextureBankParameter();
 }
 QVariantMap GenerateOsmAlgorithm::processAlgorithm(const QVariantMap& parameters,
                                                    QgsProcessingContext& context,

@@ -36,6 +36,8 @@ class TerrasynthAlgorithm : public QgsProcessingAlgorithm {
 
  protected:
   void addCommonParameters(bool withScene);
+  // Generation only: a texture bank folder (`terrasynth textures`), optional.
+  void addTextureBankParameter();
   // Fills the shared fields of the job from the parameters (generate or inpaint part).
   void readCommonParameters(const QVariantMap& parameters, QgsProcessingContext& context,
                             JobSpec& spec) const;

@@ -201,3 +201,31 @@ TEST(CliGenerate, CtrlCLeavesNoPartialFile) {
   EXPECT_TRUE(contains(result.err, "cancelled; no output written")) << result.err;
   EXPECT_TRUE(entries(dir).empty()) << entries(dir).front();
 }
+
+TEST(CliGenerate, TexturesBuildsABankThatGenerateUses) {
+  TempDir dir;
+  const std::string bank = dir.file("bank");
+  RunResult r = run_cli({"textures", "--data", "../shared/data", "--out", bank, "--styles", "dubai",
+                         "--per-style", "2", "--size", "64", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto built = nlohmann::json::parse(r.out);
+  EXPECT_EQ(built["styles"]["dubai"]["items"].size(), 2u);
+  EXPECT_TRUE(fs::exists(bank + "/bank.json"));
+  EXPECT_TRUE(fs::exists(bank + "/dubai_01_classes.png"));
+
+  r = run_cli(fast({"generate", "--extent", "500000,5200000,500064,5200064", "--crs", "EPSG:32632", "--gsd",
+                    "1.2", "--style", "dubai", "--texture-bank", bank, "--json", "--out", dir.file("t.tif")}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string texture = nlohmann::json::parse(r.out)["provenance"]["texture"];
+  EXPECT_TRUE(contains(texture, "patches of 2 dubai photos")) << texture;
+
+  // Bad values are usage errors naming the option; a folder that is no bank fails naming it.
+  r = run_cli({"textures", "--data", "../shared/data", "--out", dir.file("b2"), "--per-style", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "--per-style")) << r.err;
+  r = run_cli(fast({"generate", "--extent", "500000,5200000,500032,5200032", "--crs", "EPSG:32632", "--gsd",
+                    "0.5", "--texture-bank", dir.path(), "--out", dir.file("no.tif")}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "not a texture bank")) << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("no.tif")));
+}

@@ -129,6 +129,29 @@ TEST(ProcessingProvider, LayoutWithoutTheClassFieldIsAnError) {
   EXPECT_FALSE(QFileInfo::exists(dir.filePath(QStringLiteral("out.tif"))));
 }
 
+TEST(ProcessingProvider, GenerationTakesAnOptionalTextureBank) {
+  for (const QString& id : {QStringLiteral("terrasynth:generateextent"), QStringLiteral("terrasynth:generatelayout"),
+                           QStringLiteral("terrasynth:generateosm")})
+    EXPECT_NE(algorithm(id)->parameterDefinition(QStringLiteral("TEXTURE_BANK")), nullptr) << id.toStdString();
+  // Inpainting has its own texture step (from the surroundings).
+  EXPECT_EQ(algorithm(QStringLiteral("terrasynth:inpaint"))->parameterDefinition(QStringLiteral("TEXTURE_BANK")),
+            nullptr);
+  // A folder that is no bank: an error naming it, and no output.
+  QTemporaryDir dir(scratchRoot() + QStringLiteral("/processing-XXXXXX"));
+  const QString output = dir.filePath(QStringLiteral("out.tif"));
+  bool ok = true;
+  QString error;
+  run(QStringLiteral("terrasynth:generateextent"),
+      {{QStringLiteral("EXTENT"), QStringLiteral("500000,500064,5000000,5000064 [EPSG:32631]")},
+       {QStringLiteral("GSD"), 0.5},
+       {QStringLiteral("TEXTURE_BANK"), dir.path()},
+       {QStringLiteral("OUTPUT"), output}},
+      &ok, &error);
+  EXPECT_FALSE(ok);
+  EXPECT_TRUE(error.contains(QStringLiteral("not a texture bank"))) << error.toStdString();
+  EXPECT_FALSE(QFileInfo::exists(output));
+}
+
 class ProcessingEndToEnd : public ::testing::Test {
  protected:
   QTemporaryDir dir{scratchRoot() + QStringLiteral("/processing-XXXXXX")};

@@ -1,5 +1,7 @@
 #include "texture_step.h"
 
+#include "texture_manifest.h"
+
 #include <gdal_priv.h>
 #include <nlohmann/json.hpp>
 
@@ -79,6 +81,17 @@ std::vector<uint8_t> read_grey(const std::string& path, int& width, int& height)
                                           0, 0, nullptr) != CE_None)
     throw std::runtime_error(path + ": cannot read the class map");
   return out;
+}
+
+// Width and height of a raster file without reading its pixels.
+void probe_size(const std::string& path, int& width, int& height) {
+  GDALAllRegister();
+  Dataset dataset(static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
+                                                       nullptr, nullptr, nullptr)),
+                  close_dataset);
+  if (!dataset) throw std::runtime_error(path + ": cannot read the photo");
+  width = dataset->GetRasterXSize();
+  height = dataset->GetRasterYSize();
 }
 
 // Candidate crops of an item: the item itself when it has the crop's size, else a grid of crops.
@@ -219,51 +232,33 @@ std::shared_ptr<const TextureBank> read_bank(const std::string& folder_name, int
   if (!fs::is_regular_file(path))
     throw std::runtime_error(folder_name + ": not a texture bank (no bank.json; `terrasynth textures` writes one)");
   const std::string where = path.string();
-  nlohmann::json doc;
+  std::string text;
   {
-    std::ifstream in(path);
-    try {
-      doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw std::runtime_error(where + ": not valid JSON (" + e.what() + ")");
-    }
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (!in && !in.eof()) throw std::runtime_error(where + ": cannot read");
+    text = buffer.str();
   }
-  if (!doc.is_object() || !doc.contains("styles") || !doc["styles"].is_object())
-    throw std::runtime_error(where + ": needs an object 'styles'");
-  if (doc.contains("class_weight")) {
-    if (!doc["class_weight"].is_number() || doc["class_weight"].get<double>() < 0 || doc["class_weight"].get<double>() > 10)
-      throw std::runtime_error(where + ": 'class_weight' must be a number 0 - 10");
-    bank->class_weight = doc["class_weight"].get<double>();
-  }
-  auto file_name = [&](const nlohmann::json& value, const std::string& what) {
-    if (!value.is_string()) throw std::runtime_error(where + ": '" + what + "' must be a file name");
-    const std::string name = value.get<std::string>();
-    if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name == "." ||
-        name == "..")
-      throw std::runtime_error(where + ": '" + name + "' must be a plain file name in the texture folder");
-    return (folder / name).string();
-  };
-  for (auto& [style, entry] : doc["styles"].items()) {
-    if (!entry.is_object() || !entry.contains("gsd") || !entry["gsd"].is_number() || !entry.contains("images") ||
-        !entry["images"].is_array())
-      throw std::runtime_error(where + ": style '" + style + "' needs a number 'gsd' and an array 'images'");
+  const BankManifest manifest = parse_bank_manifest(text, where);
+  bank->class_weight = manifest.class_weight;
+  for (const BankManifestStyle& entry : manifest.styles) {
     StyleBank styled;
-    styled.gsd = entry["gsd"].get<double>();
-    if (!(styled.gsd > 0.01 && styled.gsd < 1000))
-      throw std::runtime_error(where + ": style '" + style + "': 'gsd' must be 0.01 - 1000 metres");
-    if (entry["images"].size() > 256) throw std::runtime_error(where + ": style '" + style + "': at most 256 images");
-    for (const auto& image : entry["images"]) {
-      if (!image.is_object() || !image.contains("rgb") || !image.contains("classes"))
-        throw std::runtime_error(where + ": style '" + style + "': each image needs 'rgb' and 'classes'");
-      const std::string rgb_path = file_name(image["rgb"], "rgb");
-      const std::string classes_path = file_name(image["classes"], "classes");
+    styled.gsd = entry.gsd;
+    for (const BankManifestImage& image : entry.images) {
+      const std::string rgb_path = (folder / image.rgb).string();
+      const std::string classes_path = (folder / image.classes).string();
       int w = 0, h = 0, cw = 0, chh = 0;
+      // Sizes first, so that a forged header cannot make the reader allocate gigabytes.
+      probe_size(rgb_path, w, h);
+      probe_size(classes_path, cw, chh);
+      if (w < 16 || h < 16 || w > 4096 || h > 4096)
+        throw std::runtime_error(rgb_path + ": texture photos must be 16 - 4096 pixels a side");
+      if (cw != w || chh != h) throw std::runtime_error(classes_path + ": not the size of " + rgb_path);
       const std::vector<uint8_t> rgb = read_rgb(rgb_path, w, h);
       Example example;
       example.classes = read_grey(classes_path, cw, chh);
       if (cw != w || chh != h) throw std::runtime_error(classes_path + ": not the size of " + rgb_path);
-      if (w < 16 || h < 16 || w > 4096 || h > 4096)
-        throw std::runtime_error(rgb_path + ": texture photos must be 16 - 4096 pixels a side");
       for (uint8_t id : example.classes)
         if (id >= num_classes)
           throw std::runtime_error(classes_path + ": class id " + std::to_string(id) + " is not one of the model's " +
@@ -274,7 +269,7 @@ std::shared_ptr<const TextureBank> read_bank(const std::string& folder_name, int
       }
       styled.examples.push_back(std::move(example));
     }
-    if (!styled.examples.empty()) bank->styles[style] = std::move(styled);
+    if (!styled.examples.empty()) bank->styles[entry.name] = std::move(styled);
   }
   return bank;
 }

@@ -11,6 +11,7 @@
 #include "terrasynth/engine/device.h"
 #include "terrasynth/engine/model.h"
 #include "terrasynth/pipeline/models.h"
+#include "terrasynth/pipeline/texture.h"
 
 namespace terrasynth::cli {
 
@@ -47,6 +48,7 @@ struct Run {
   double guidance = 0;
   std::vector<double> seconds;
   bool refiner = true;
+  bool texture = false;  // the default run plus the texture step (--texture-bank)
   double median() const {
     std::vector<double> sorted = seconds;
     std::sort(sorted.begin(), sorted.end());
@@ -95,6 +97,10 @@ int run_bench(const Args& args, const Output& out) {
   // A model with a refiner: the same default run with the main network on every step.
   if (info.refiner_below_timestep > 0 && !args.flag("no-baseline"))
     runs.push_back({"without refiner", static_cast<int>(steps), guidance, {}, false});
+  // With a texture bank: the default run followed by the texture step, timed together.
+  const std::string bank = args.get("texture-bank");
+  if (!bank.empty()) runs.push_back({"with texture bank", static_cast<int>(steps), guidance, {}, true, true});
+  std::string texture_note;
 
   out.info("bench: " + info.name + " on " + model->device_description() + ", " +
            std::to_string(size) + " x " + std::to_string(size) + " px, " +
@@ -112,12 +118,28 @@ int run_bench(const Args& args, const Output& out) {
     request.sampler.guidance = run.guidance;
     request.sampler.refiner = run.refiner;
     for (long long i = 0; i < repeat; ++i) {
-      const auto result = model->generate(request, progress, &cancel);
+      auto result = model->generate(request, progress, &cancel);
       if (result.status == engine::Status::Cancelled) {
         std::cerr << "terrasynth bench: cancelled" << std::endl;
         return kExitCancelled;
       }
-      run.seconds.push_back(result.seconds);
+      double seconds = result.seconds;
+      if (run.texture) {
+        const auto started = std::chrono::steady_clock::now();
+        const std::string style = info.default_style;
+        const auto note = pipeline::apply_texture_bank(bank, static_cast<int>(info.classes.size()), style,
+                                                       request.gsd, result.image, request.layout, 1,
+                                                       &interrupt_flag());
+        if (!note) {
+          std::cerr << "terrasynth bench: cancelled" << std::endl;
+          return kExitCancelled;
+        }
+        if (note->empty())
+          throw UsageError(bank + ": no photos of style '" + style + "' usable at the model's GSD");
+        texture_note = *note;
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      }
+      run.seconds.push_back(seconds);
       out.info("  " + run.label + " run " + std::to_string(i + 1) + ": " +
                std::to_string(result.seconds) + " s");
     }
@@ -163,7 +185,11 @@ int run_bench(const Args& args, const Output& out) {
   for (const auto& run : runs) {
     if (&run == &runs.front()) continue;
     const double ratio = seconds / run.median();
-    if (run.refiner) {
+    if (run.texture) {
+      document["texture_over_default"] = run.median() / seconds;
+      document["texture"] = texture_note;
+      text << "  texture / default      " << run.median() / seconds << "x (" << texture_note << ")\n";
+    } else if (run.refiner) {
       document["default_over_baseline"] = ratio;
       text << "  default / baseline     " << ratio << "x\n";
     } else {
@@ -185,14 +211,14 @@ Command bench_command() {
   spec.summary = "measure generation speed on this machine";
   spec.usage =
       "[--model NAME|DIR] [--device auto|cpu|cuda] [--threads N] [--size PX] [--steps N]\n"
-      "         [--sampler NAME] [--guidance G] [--repeat N] [--no-baseline] [--json]";
+      "         [--sampler NAME] [--guidance G] [--repeat N] [--no-baseline] [--texture-bank DIR] [--json]";
   spec.description =
       "Loads a model, warms up with one step, then times the default generation of a\n"
       "--size x --size pixel image with a synthetic layout (median of --repeat runs) and, as a\n"
       "baseline measured in the same run, the same generation without guidance (one network\n"
       "evaluation per step) and, for a model with a refiner, the default generation without\n"
-      "it. Reports seconds, seconds per step, megapixels per second, the ratios and the peak\n"
-      "resident memory.";
+      "it. With --texture-bank, also the default generation followed by the texture step. Reports\n"
+      "seconds, seconds per step, megapixels per second, the ratios and the peak resident memory.";
   spec.options = {
       {"model", "NAME|DIR", "model name or folder (default: terrasynth-base)"},
       {"device", "auto|cpu|cuda", "compute device (default auto)"},
@@ -203,6 +229,7 @@ Command bench_command() {
       {"guidance", "G", "guidance scale (default: the model's)"},
       {"repeat", "N", "timed runs per configuration (default 3)"},
       {"no-baseline", "", "skip the no-guidance and no-refiner baselines"},
+      {"texture-bank", "DIR", "also time the default generation followed by this bank's texture step"},
   };
   return Command{spec, run_bench};
 }

@@ -203,6 +203,29 @@ def pickle_cases():
     }
 
 
+def texture_bank_cases():
+    """bank.json manifests of texture banks (docs/PIPELINES.md, "Texture bank")."""
+    valid = {"format": "terrasynth-texture-bank/1", "class_weight": 0.05,
+             "styles": {"dubai": {"gsd": 1.2, "licence": "CC0", "images": [
+                 {"rgb": "dubai_00.png", "classes": "dubai_00_classes.png",
+                  "source_item": "tile1_image_part_001"}]},
+                 "recife": {"gsd": 0.25, "images": []}}}
+    def dump(doc):
+        return json.dumps(doc).encode()
+    traversal = json.loads(json.dumps(valid))
+    traversal["styles"]["dubai"]["images"][0]["rgb"] = "../x.png"
+    small_gsd = json.loads(json.dumps(valid))
+    small_gsd["styles"]["dubai"]["gsd"] = 0.001
+    return {
+        "valid": dump(valid),
+        "bad_traversal": dump(traversal),
+        "bad_gsd": dump(small_gsd),
+        "bad_styles": b'{"styles": []}',
+        "bad_weight": b'{"class_weight": "x", "styles": {}}',
+        "bad_truncated": dump(valid)[:40],
+    }
+
+
 def write(folder, cases, extension):
     path = os.path.join(ROOT, folder)
     shutil.rmtree(path, ignore_errors=True)
@@ -217,3 +240,4 @@ if __name__ == "__main__":
     write("safetensors", safetensors_cases(), ".safetensors")
     write("pth_archive", pth_cases(), ".pth")
     write("pth_pickle", pickle_cases(), ".pkl")
+    write("texture_bank", texture_bank_cases(), ".json")

@@ -221,6 +221,15 @@ TextureBankReport build_texture_bank(const TextureBankOptions& options) {
   return report;
 }
 
+std::optional<std::string> apply_texture_bank(const std::string& bank_dir, int num_classes,
+                                              const std::string& style, double gsd, engine::Image& image,
+                                              const engine::ClassMap& layout, uint64_t seed,
+                                              const std::atomic<bool>* cancel) {
+  const auto bank = detail::load_texture_bank(bank_dir, num_classes);
+  return detail::apply_texture(*bank, style, gsd, image, layout, nullptr, seed,
+                               [cancel] { return cancel && cancel->load(); });
+}
+
 namespace detail {
 
 namespace {

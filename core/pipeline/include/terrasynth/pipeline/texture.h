@@ -7,7 +7,10 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <optional>
 #include <vector>
+
+#include "terrasynth/engine/image.h"
 
 namespace terrasynth::pipeline {
 
@@ -34,5 +37,15 @@ struct TextureBankReport {
 // source's usual content); frames with more than 5 % unlabelled pixels and blank frames are left
 // out. Writes them with a bank.json manifest.
 TextureBankReport build_texture_bank(const TextureBankOptions& options);
+
+// The texture step of generation on one image (values 0 - 1; the bench and tools): the bank in
+// `bank_dir` (read once per process), the style's photos resampled to `gsd`, matched to
+// `layout` (class ids of a model with `num_classes` classes; empty = colour only). Returns the
+// provenance note, "" when the bank has no photos of the style usable at that GSD; nothing when
+// cancelled (image unchanged). Throws std::runtime_error for a missing or broken bank.
+std::optional<std::string> apply_texture_bank(const std::string& bank_dir, int num_classes,
+                                              const std::string& style, double gsd, engine::Image& image,
+                                              const engine::ClassMap& layout, uint64_t seed,
+                                              const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace terrasynth::pipeline

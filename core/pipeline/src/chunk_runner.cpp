@@ -196,8 +196,9 @@ ChunkStats run_chunks(const ChunkRun& run, const ChunkLayout& layout, ChunkSourc
         run.progress((index + std::clamp(event.fraction, 0.0, 1.0)) / total, detail);
       };
       engine::GenerateResult result = run.model->generate(request, progress, &token);
-      if (result.status == engine::Status::Cancelled || is_cancelled() ||
-          (run.finish && !run.finish(request, result.image))) {
+      const bool generated = result.status != engine::Status::Cancelled && !is_cancelled();
+      if (generated && run.finish && run.progress) run.progress((index + 0.99) / total, label + ": texture step");
+      if (!generated || (run.finish && !run.finish(request, result.image))) {
         stats.status = engine::Status::Cancelled;
         return stats;
       }

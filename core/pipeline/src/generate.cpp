@@ -187,7 +187,11 @@ GeneratePlan make_plan(const GenerateJob& job) {
   // The texture step: "off" without a bank, "none" when the bank has no photos of the style
   // usable at the working GSD (a warning says so).
   if (!job.sampling.texture_bank.empty()) {
-    p.bank = detail::load_texture_bank(job.sampling.texture_bank, static_cast<int>(p.info.classes.size()));
+    try {
+      p.bank = detail::load_texture_bank(job.sampling.texture_bank, static_cast<int>(p.info.classes.size()));
+    } catch (const std::runtime_error& error) {
+      invalid(std::string("texture bank: ") + error.what());
+    }
     const std::string style = job.style.empty() ? p.info.default_style : job.style;
     const std::string summary = detail::texture_summary(*p.bank, style, p.plan.work_gsd);
     p.texture = summary.empty() ? "none" : summary + " from " + job.sampling.texture_bank;
@@ -203,6 +207,8 @@ void estimate_time(GeneratePlan& p, const GenerateJob& job) {
   const double per_window = detail::seconds_per_window_step(p.model_dir, job.device, p.info, p.tile,
                                                             p.sampling.guidance);
   p.plan.estimated_seconds = per_window * p.plan.tiles * p.sampling.steps;
+  // The texture step: 1.45 - 1.57 x the generation on 2 CPU cores (docs/BENCHMARKS.md).
+  if (p.bank && p.texture != "none") p.plan.estimated_seconds *= 1.5;
 }
 
 std::vector<std::pair<std::string, std::string>> provenance(const GenerateJob& job,

@@ -371,6 +371,22 @@
         <source>The output %1 is the raster being inpainted: choose another file, the input is never overwritten.</source>
         <translation>Die Ausgabe %1 ist das bearbeitete Raster selbst: Wählen Sie eine andere Datei, die Eingabe wird nie überschrieben.</translation>
     </message>
+    <message>
+        <source>Texture bank folder: rebuild fine detail from its photos (empty = off)</source>
+        <translation>Ordner einer Texturbank: feine Details aus ihren Fotos neu aufbauen (leer = aus)</translation>
+    </message>
+    <message>
+        <source>Continue the classes of the surroundings into the mask</source>
+        <translation>Die Klassen der Umgebung in die Maske hinein fortsetzen</translation>
+    </message>
+    <message>
+        <source>Match tone and grain to the surroundings</source>
+        <translation>Farbton und Körnung an die Umgebung angleichen</translation>
+    </message>
+    <message>
+        <source>Rebuild fine detail from the surroundings&apos; texture</source>
+        <translation>Feine Details aus der Textur der Umgebung neu aufbauen</translation>
+    </message>
 </context>
 <context>
     <name>terrasynth::plugin::OptionsFactory</name>
@@ -444,6 +460,14 @@
     <message>
         <source>Model folder</source>
         <translation>Modellordner</translation>
+    </message>
+    <message>
+        <source>Texture bank (optional)</source>
+        <translation>Texturbank (optional)</translation>
+    </message>
+    <message>
+        <source>A folder written by `terrasynth textures` from labelled photos: generated images get their fine detail from its photos (roads and roofs of a layout from real patches), at about 1.5 times the time. Empty: the model&apos;s own detail.</source>
+        <translation>Ein von `terrasynth textures` aus beschrifteten Fotos erstellter Ordner: Erzeugte Bilder erhalten ihre feinen Details aus dessen Fotos (Straßen und Dächer eines Layouts aus echten Bildausschnitten), bei etwa 1,5-facher Rechenzeit. Leer: die eigenen Details des Modells.</translation>
     </message>
 </context>
 <context>

@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <cmath>
+#include <type_traits>
 
 #include "qgsproviderregistry.h"
 #include "qgsrasterlayer.h"
@@ -61,6 +62,7 @@ void fillCommon(Job& job, const DockState& state) {
   job.device.device = state.device.isEmpty() ? "auto" : state.device.toStdString();
   job.device.threads = state.threads;
   job.cog = state.cog;
+  if constexpr (std::is_same_v<Job, pipeline::GenerateJob>) job.sampling.texture_bank = state.textureBank.toStdString();
 }
 
 }  // namespace

@@ -57,6 +57,9 @@ struct DockState {
   bool cog = false;
   QString device = QStringLiteral("auto");
   int threads = 0;
+  // Generation (region, layout and OSM modes): a texture bank folder; empty = off. Inpainting
+  // has its own texture step (from the surroundings).
+  QString textureBank;
 };
 
 // A job for the state, or std::nullopt with a message naming what is missing.

@@ -20,6 +20,7 @@ PluginSettings PluginSettings::load() {
   result.threads = settings.value(kGroup + QStringLiteral("threads"), 0).toInt();
   result.outputFolder = settings.value(kGroup + QStringLiteral("outputFolder")).toString();
   result.lastModel = settings.value(kGroup + QStringLiteral("lastModel")).toString();
+  result.textureBank = settings.value(kGroup + QStringLiteral("textureBank")).toString();
   return result;
 }
 
@@ -30,6 +31,7 @@ void PluginSettings::save() const {
   settings.setValue(kGroup + QStringLiteral("threads"), threads);
   settings.setValue(kGroup + QStringLiteral("outputFolder"), outputFolder);
   settings.setValue(kGroup + QStringLiteral("lastModel"), lastModel);
+  settings.setValue(kGroup + QStringLiteral("textureBank"), textureBank);
 }
 
 QString defaultOutputFolder(const PluginSettings& settings) {

@@ -11,6 +11,7 @@ struct PluginSettings {
   int threads = 0;                          // CPU threads; 0 = all cores
   QString outputFolder;                     // empty = the project folder
   QString lastModel;                        // model picked in the dock last time
+  QString textureBank;  // a texture bank folder for generation (`terrasynth textures`); empty = off
 
   static PluginSettings load();
   void save() const;

@@ -426,6 +426,7 @@ bool TerrasynthPlugin::generate(QString* error) {
   DockState state = mDock->state(defaultOutputFolder(settings));
   state.device = settings.device;
   state.threads = settings.threads;
+  state.textureBank = settings.textureBank;
   QString message;
   std::optional<JobSpec> spec = buildJob(state, &message);
   if (!spec) {

@@ -79,6 +79,17 @@ OptionsPage::OptionsPage(QWidget* parent) : QgsOptionsPageWidget(parent) {
       outputBox);
   outputHelp->setWordWrap(true);
   outputForm->addRow(outputHelp);
+  mTextureBank = new QgsFileWidget(outputBox);
+  mTextureBank->setStorageMode(QgsFileWidget::GetDirectory);
+  mTextureBank->setFilePath(settings.textureBank);
+  outputForm->addRow(tr("Texture bank (optional)"), mTextureBank);
+  auto* textureHelp = new QLabel(
+      tr("A folder written by `terrasynth textures` from labelled photos: generated images get "
+         "their fine detail from its photos (roads and roofs of a layout from real patches), "
+         "at about 1.5 times the time. Empty: the model's own detail."),
+      outputBox);
+  textureHelp->setWordWrap(true);
+  outputForm->addRow(textureHelp);
   layout->addWidget(outputBox);
   layout->addStretch();
 }
@@ -105,6 +116,7 @@ void OptionsPage::apply() {
   settings.device = mDevice->currentData().toString();
   settings.threads = mThreads->value();
   settings.outputFolder = mOutputFolder->filePath();
+  settings.textureBank = mTextureBank->filePath();
   settings.save();
   emit settingsApplied();
 }

@@ -1,6 +1,6 @@
 #pragma once
-// The "Terrasynth" page of the QGIS Options dialog: model folders, device, threads and the
-// default output folder.
+// The "Terrasynth" page of the QGIS Options dialog: model folders, device, threads, the
+// default output folder and the texture bank of generation.
 #include "qgsoptionswidgetfactory.h"
 
 class QComboBox;
@@ -30,6 +30,7 @@ class OptionsPage : public QgsOptionsPageWidget {
   QSpinBox* mThreads = nullptr;
   QLabel* mDeviceText = nullptr;
   QgsFileWidget* mOutputFolder = nullptr;
+  QgsFileWidget* mTextureBank = nullptr;
 };
 
 class OptionsFactory : public QgsOptionsWidgetFactory {

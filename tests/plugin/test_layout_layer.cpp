@@ -225,6 +225,18 @@ TEST_F(JobBuilderTest, RectangleRegionBecomesAnExtent) {
   EXPECT_FALSE(output.exists());
 }
 
+TEST_F(JobBuilderTest, TheTextureBankOfTheSettingsGoesToGeneration) {
+  state.region = QgsGeometry::fromRect(QgsRectangle(500000, 5000000, 500256, 5000128));
+  state.textureBank = folder.filePath(QStringLiteral("bank"));
+  const auto spec = buildJob(state, &error);
+  ASSERT_TRUE(spec) << error.toStdString();
+  EXPECT_EQ(spec->generate.sampling.texture_bank, state.textureBank.toStdString());
+  state.textureBank.clear();
+  const auto plain = buildJob(state, &error);
+  ASSERT_TRUE(plain) << error.toStdString();
+  EXPECT_TRUE(plain->generate.sampling.texture_bank.empty());
+}
+
 TEST_F(JobBuilderTest, PolygonRegionBecomesARegionFile) {
   state.region = QgsGeometry::fromPolygonXY(
       {{QgsPointXY(0, 0), QgsPointXY(100, 0), QgsPointXY(50, 80), QgsPointXY(0, 0)}});

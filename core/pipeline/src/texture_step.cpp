@@ -362,7 +362,11 @@ std::optional<std::string> apply_texture(const TextureBank& bank, const std::str
     planes[c] = shrink > 1 ? resample(plane, tw, th) : std::move(plane);
   }
   Plane soft(w, h, 1.f);
-  if (mask && !mask->empty()) soft.data = mask->data;
+  if (mask && !mask->empty()) {
+    if (mask->width != w || mask->height != h)
+      throw std::invalid_argument("apply_texture: the mask and the image differ in size");
+    soft.data = mask->data;
+  }
   const Plane work_mask = shrink > 1 ? resample_max(soft, tw, th) : soft;
   std::vector<uint8_t> classes;
   if (!layout.empty() && layout.width == w && layout.height == h)
@@ -374,7 +378,7 @@ std::optional<std::string> apply_texture(const TextureBank& bank, const std::str
   // Generated images have detail of their own (unlike the smooth guide of inpainting): matching
   // it from the first round keeps the tree crowns and shadows where the network put them. Small
   // patches and two rounds: about twice as fast as the inpainting settings, as good on the
-  // validation pairs (docs/SAMPLING.md).
+  // validation pairs (docs/PIPELINES.md, "Texture bank").
   options.match_guide_detail = true;
   options.patch_radius = 2;
   options.iterations = 2;

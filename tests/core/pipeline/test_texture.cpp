@@ -144,6 +144,8 @@ TEST(TextureBank, TheStepRebuildsDetailFollowingTheLayout) {
           ASSERT_EQ(masked.at(c, y, x), 0.5f);
         }
       }
+  const engine::Mask small_mask(8, 8, 1.f);
+  EXPECT_THROW(detail::apply_texture(*bank, "dubai", gsd, masked, layout, &small_mask, 3, {}), std::invalid_argument);
   // Not applicable: another style, a GSD over twice finer than the photos'. Cancelled: unchanged.
   engine::Image untouched = image;
   EXPECT_EQ(detail::apply_texture(*bank, "recife", gsd, untouched, layout, nullptr, 3, {}), std::string());

@@ -17,6 +17,7 @@
 
 #include "terrasynth/pipeline/dataset.h"
 #include "terrasynth/pipeline/texture.h"
+#include "terrasynth/pipeline/training.h"
 
 namespace fs = std::filesystem;
 
@@ -26,44 +27,6 @@ namespace {
 
 using Dataset = std::unique_ptr<GDALDataset, void (*)(GDALDataset*)>;
 void close_dataset(GDALDataset* d) { GDALClose(d); }
-
-// One-band 8-bit image (class ids), written through a temporary file then renamed.
-void write_grey_png(const std::string& path, const std::vector<uint8_t>& values, int width, int height) {
-  GDALAllRegister();
-  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
-  GDALDriver* png = GetGDALDriverManager()->GetDriverByName("PNG");
-  Dataset dataset(mem->Create("", width, height, 1, GDT_Byte, nullptr), close_dataset);
-  std::vector<uint8_t> copy = values;
-  if (dataset->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, width, height, copy.data(), width, height,
-                                          GDT_Byte, 0, 0, nullptr) != CE_None)
-    throw std::runtime_error(path + ": cannot fill the image");
-  const fs::path target(path);
-  const fs::path temporary = target.parent_path() / ("." + target.filename().string() + ".tmp.png");
-  GDALDataset* out = png->CreateCopy(temporary.string().c_str(), dataset.get(), FALSE, nullptr, nullptr, nullptr);
-  if (!out) throw std::runtime_error(path + ": cannot write PNG (" + std::string(CPLGetLastErrorMsg()) + ")");
-  GDALClose(out);
-  fs::remove(temporary.string() + ".aux.xml");
-  fs::rename(temporary, target);
-}
-
-void write_rgb_png(const std::string& path, const std::vector<uint8_t>& rgb, int width, int height) {
-  GDALAllRegister();
-  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
-  GDALDriver* png = GetGDALDriverManager()->GetDriverByName("PNG");
-  Dataset dataset(mem->Create("", width, height, 3, GDT_Byte, nullptr), close_dataset);
-  std::vector<uint8_t> copy = rgb;
-  int bands[3] = {1, 2, 3};
-  if (dataset->RasterIO(GF_Write, 0, 0, width, height, copy.data(), width, height, GDT_Byte, 3, bands, 3,
-                        static_cast<GSpacing>(width) * 3, 1, nullptr) != CE_None)
-    throw std::runtime_error(path + ": cannot fill the image");
-  const fs::path target(path);
-  const fs::path temporary = target.parent_path() / ("." + target.filename().string() + ".tmp.png");
-  GDALDataset* out = png->CreateCopy(temporary.string().c_str(), dataset.get(), FALSE, nullptr, nullptr, nullptr);
-  if (!out) throw std::runtime_error(path + ": cannot write PNG (" + std::string(CPLGetLastErrorMsg()) + ")");
-  GDALClose(out);
-  fs::remove(temporary.string() + ".aux.xml");
-  fs::rename(temporary, target);
-}
 
 // One band of 8-bit values; width and height receive the size.
 std::vector<uint8_t> read_grey(const std::string& path, int& width, int& height) {
@@ -189,18 +152,18 @@ TextureBankReport build_texture_bank(const TextureBankOptions& options) {
     for (size_t k = 0; k < chosen.size(); ++k) {
       const Crop& crop = crops[chosen[k]];
       const DatasetItem& item = *crop.item;
-      std::vector<uint8_t> rgb(static_cast<size_t>(size) * size * 3), classes(static_cast<size_t>(size) * size);
+      // write_png stores round(v * 255): a class id k written as k / 255 comes back as k.
+      engine::Image rgb(3, size, size), classes(1, size, size);
       for (int y = 0; y < size; ++y)
         for (int x = 0; x < size; ++x) {
           const size_t from = static_cast<size_t>(crop.y + y) * item.width + crop.x + x;
-          const size_t to = static_cast<size_t>(y) * size + x;
-          for (int c = 0; c < 3; ++c) rgb[3 * to + c] = item.rgb[3 * from + c];
-          classes[to] = item.classes[from] < num_classes ? item.classes[from] : 0;
+          for (int c = 0; c < 3; ++c) rgb.at(c, y, x) = item.rgb[3 * from + c] / 255.f;
+          classes.at(0, y, x) = (item.classes[from] < num_classes ? item.classes[from] : 0) / 255.f;
         }
       std::ostringstream stem;
       stem << style << "_" << std::setw(2) << std::setfill('0') << k;
-      write_rgb_png((fs::path(options.out_dir) / (stem.str() + ".png")).string(), rgb, size, size);
-      write_grey_png((fs::path(options.out_dir) / (stem.str() + "_classes.png")).string(), classes, size, size);
+      write_png((fs::path(options.out_dir) / (stem.str() + ".png")).string(), rgb);
+      write_png((fs::path(options.out_dir) / (stem.str() + "_classes.png")).string(), classes);
       std::string id = item.id;
       if (item.width > size || item.height > size) id += " at " + std::to_string(crop.x) + "," + std::to_string(crop.y);
       images.push_back({{"rgb", stem.str() + ".png"}, {"classes", stem.str() + "_classes.png"}, {"source_item", id}});

@@ -49,6 +49,9 @@ struct Run {
   std::vector<double> seconds;
   bool refiner = true;
   bool texture = false;  // the default run plus the texture step (--texture-bank)
+  bool detail = true;    // the model's detail decoder, if it has one
+  std::string ratio_key;   // JSON key of default / this run
+  std::string ratio_text;  // its label in the text report
   double median() const {
     std::vector<double> sorted = seconds;
     std::sort(sorted.begin(), sorted.end());
@@ -91,15 +94,23 @@ int run_bench(const Args& args, const Output& out) {
   };
   // Timed configurations: the default one, and a single-pass baseline (guidance 1: one network
   // evaluation per step instead of two) measured in the same run for a ratio.
-  std::vector<Run> runs = {{"default", static_cast<int>(steps), guidance, {}}};
+  std::vector<Run> runs = {{"default", static_cast<int>(steps), guidance, {}, true, false, true, "", ""}};
   if (guidance != 1.0 && !args.flag("no-baseline"))
-    runs.push_back({"no-guidance baseline", static_cast<int>(steps), 1.0, {}});
+    runs.push_back({"no-guidance baseline", static_cast<int>(steps), 1.0, {}, true, false, true,
+                    "default_over_baseline", "default / baseline"});
   // A model with a refiner: the same default run with the main network on every step.
-  if (info.refiner_below_timestep > 0 && !args.flag("no-baseline"))
-    runs.push_back({"without refiner", static_cast<int>(steps), guidance, {}, false});
+  if (info.refiner_below_timestep > 0 && !(info.detail_decoder && info.detail_skips_refiner) &&
+      !args.flag("no-baseline"))
+    runs.push_back({"without refiner", static_cast<int>(steps), guidance, {}, false, false, true,
+                    "default_over_no_refiner", "default / no refiner"});
+  // A model with a detail decoder: the same default run without it.
+  if (info.detail_decoder && !args.flag("no-baseline"))
+    runs.push_back({"without detail decoder", static_cast<int>(steps), guidance, {}, true, false, false,
+                    "default_over_no_detail", "default / no detail"});
   // With a texture bank: the default run followed by the texture step, timed together.
   const std::string bank = args.get("texture-bank");
-  if (!bank.empty()) runs.push_back({"with texture bank", static_cast<int>(steps), guidance, {}, true, true});
+  if (!bank.empty())
+    runs.push_back({"with texture bank", static_cast<int>(steps), guidance, {}, true, true, true, "", ""});
   std::string texture_note;
 
   out.info("bench: " + info.name + " on " + model->device_description() + ", " +
@@ -117,6 +128,7 @@ int run_bench(const Args& args, const Output& out) {
     request.sampler.steps = run.steps;
     request.sampler.guidance = run.guidance;
     request.sampler.refiner = run.refiner;
+    request.sampler.detail = run.detail;
     for (long long i = 0; i < repeat; ++i) {
       auto result = model->generate(request, progress, &cancel);
       if (result.status == engine::Status::Cancelled) {
@@ -156,7 +168,9 @@ int run_bench(const Args& args, const Output& out) {
     list.push_back({{"label", run.label},
                     {"steps", run.steps},
                     {"guidance", run.guidance},
-                    {"refiner", run.refiner && info.refiner_below_timestep > 0},
+                    {"refiner", run.refiner && info.refiner_below_timestep > 0 &&
+                                    !(run.detail && info.detail_decoder && info.detail_skips_refiner)},
+                    {"detail_decoder", run.detail && info.detail_decoder},
                     {"seconds", seconds},
                     {"seconds_per_step", seconds / run.steps},
                     {"megapixels_per_second", megapixels / seconds},
@@ -189,12 +203,9 @@ int run_bench(const Args& args, const Output& out) {
       document["texture_over_default"] = run.median() / seconds;
       document["texture"] = texture_note;
       text << "  texture / default      " << run.median() / seconds << "x (" << texture_note << ")\n";
-    } else if (run.refiner) {
-      document["default_over_baseline"] = ratio;
-      text << "  default / baseline     " << ratio << "x\n";
     } else {
-      document["default_over_no_refiner"] = ratio;
-      text << "  default / no refiner   " << ratio << "x\n";
+      document[run.ratio_key] = ratio;
+      text << "  " << std::left << std::setw(22) << run.ratio_text << std::right << " " << ratio << "x\n";
     }
   }
   text << "  model load " << load_seconds << " s, peak RSS " << std::setprecision(0)
@@ -216,8 +227,8 @@ Command bench_command() {
       "Loads a model, warms up with one step, then times the default generation of a\n"
       "--size x --size pixel image with a synthetic layout (median of --repeat runs) and, as a\n"
       "baseline measured in the same run, the same generation without guidance (one network\n"
-      "evaluation per step) and, for a model with a refiner, the default generation without\n"
-      "it. With --texture-bank, also the default generation followed by the texture step. Reports\n"
+      "evaluation per step) and, for a model with a refiner or a detail decoder, the default\n"
+      "generation without each. With --texture-bank, also the default generation followed by the texture step. Reports\n"
       "seconds, seconds per step, megapixels per second, the ratios and the peak resident memory.";
   spec.options = {
       {"model", "NAME|DIR", "model name or folder (default: terrasynth-base)"},
@@ -228,7 +239,7 @@ Command bench_command() {
       {"sampler", "NAME", "sampler (default: the model's)"},
       {"guidance", "G", "guidance scale (default: the model's)"},
       {"repeat", "N", "timed runs per configuration (default 3)"},
-      {"no-baseline", "", "skip the no-guidance and no-refiner baselines"},
+      {"no-baseline", "", "skip the no-guidance, no-refiner and no-detail baselines"},
       {"texture-bank", "DIR", "also time the default generation followed by this bank's texture step"},
   };
   return Command{spec, run_bench};

@@ -170,6 +170,8 @@ int list_models(const Args& args, const Output& out) {
                                  {"chroma_smoothing", model.chroma_smoothing},
                                  {"refiner_below_timestep", model.refiner_below_timestep},
                                  {"refiner_detail_sigma", model.refiner_detail_sigma}}},
+                    {"detail_decoder", model.detail_decoder},
+                    {"detail_skips_refiner", model.detail_skips_refiner},
                     {"layout", model.supports_layout},
                     {"inpaint", model.supports_inpaint},
                     {"licence", model.licence},

@@ -1,4 +1,5 @@
-// terrasynth train: trains the default model (or the evaluation segmenter) from a configuration.
+// terrasynth train: trains the default model, its detail decoder or the evaluation segmenter from a
+// configuration.
 #include <nlohmann/json.hpp>
 
 #include <sstream>
@@ -49,12 +50,21 @@ int run_train(const Args& args, const Output& out) {
                      {"model_dir", result.model_dir},
                      {"training_items", result.training_items},
                      {"seconds", result.seconds}};
+  if (result.kind == "detail") {
+    doc["low_pass_error_before"] = result.low_pass_error_before;
+    doc["low_pass_error_after"] = result.low_pass_error_after;
+    doc["detail_ratio_before"] = result.detail_ratio_before;
+    doc["detail_ratio_after"] = result.detail_ratio_after;
+  }
   std::ostringstream text;
   text << (result.cancelled ? "cancelled" : "trained") << " " << result.kind << " to step "
        << result.steps_done << " (loss " << result.first_loss << " -> " << result.last_loss << ", "
        << result.training_items << " training items, " << result.seconds << " s)";
   if (result.kind == "diffusion")
     text << "\nfixed-batch loss " << result.fixed_loss_before << " -> " << result.fixed_loss_after;
+  if (result.kind == "detail")
+    text << "\nfixed batch: low-pass error " << result.low_pass_error_before << " -> " << result.low_pass_error_after
+         << ", fine detail / photos' " << result.detail_ratio_before << " -> " << result.detail_ratio_after;
   if (!result.model_dir.empty()) text << "\nmodel: " << result.model_dir;
   if (!result.checkpoint.empty()) text << "\ncheckpoint: " << result.checkpoint;
   out.result(doc, text.str());
@@ -65,7 +75,7 @@ int run_train(const Args& args, const Output& out) {
 
 Command train_command() {
   return {{"train",
-           "train the default model or the evaluation segmenter",
+           "train the default model, its detail decoder or the evaluation segmenter",
            "--config FILE [--steps N] [--output DIR] [--resume CHECKPOINT|auto] [--threads N]",
            "Trains with the project's own engine networks on folders in the ../shared data format.\n"
            "Checkpoints are resumable; a loss log (loss.tsv) and sample grids (samples/) are written\n"

@@ -7,6 +7,7 @@ namespace terrasynth::cli {
 std::vector<OptionSpec> sampler_tuning_options() {
   return {
       {"no-refiner", "", "run the low-noise steps with the main network instead of the model's refiner"},
+      {"no-detail", "", "keep the sampled image as it is instead of re-rendering its fine detail with the model's detail decoder"},
       {"chroma-smoothing", "PX", "colour smoothing of each step's estimate, in pixels (default: the model's; 0 = off)"},
       {"coarse-guidance", "G", "guidance scale of the coarse part (default: the model's)"},
       {"coarse-sigma", "PX", "what counts as coarse: a Gaussian of PX pixels (default: the model's; 0 = one scale everywhere)"},
@@ -29,6 +30,7 @@ void read_in_range(const Args& args, const std::string& name, double low, double
 
 void read_sampler_tuning(const Args& args, pipeline::SamplingParams& params) {
   params.refiner = !args.flag("no-refiner");
+  params.detail = !args.flag("no-detail");
   read_in_range(args, "chroma-smoothing", 0, 16, "between 0 (off) and 16 pixels", params.chroma_smoothing);
   read_in_range(args, "coarse-guidance", 0, 100, "between 0 and 100 (1 = none for the coarse part)",
                 params.coarse_guidance);

@@ -1,4 +1,4 @@
-// The sampler adjustments shared by generate, inpaint and evaluate: the model's refiner, the
+// The sampler adjustments shared by generate, inpaint and evaluate: the model's refiner and detail decoder, the
 // colour smoothing of each step's estimate, guidance by frequency and DDIM's eta
 // (docs/SAMPLING.md).
 #pragma once
@@ -10,7 +10,7 @@
 
 namespace terrasynth::cli {
 
-// --no-refiner, --chroma-smoothing PX, --coarse-guidance G, --coarse-sigma PX and --eta E, for a
+// --no-refiner, --no-detail, --chroma-smoothing PX, --coarse-guidance G, --coarse-sigma PX and --eta E, for a
 // command's option list.
 std::vector<OptionSpec> sampler_tuning_options();
 

@@ -226,6 +226,57 @@ def texture_bank_cases():
     }
 
 
+def model_manifest_cases():
+    """model.json of a model package (first byte '0', an even byte) and the config.json of its
+    detail decoder (first byte '1'), for fuzz_model_manifest."""
+    manifest = {
+        "format": "terrasynth-model", "format_version": 1, "name": "tiny", "version": "0.1.0",
+        "classes": [{"name": "other", "colour": [150, 150, 150]}, {"name": "building", "colour": [220, 40, 40]}],
+        "styles": ["recife", "landcoverai"], "default_style": "recife", "scenes": ["forest"],
+        "gsd": {"native": 0.5, "min": 0.25, "max": 2.5}, "tile": {"size": 512, "overlap": 64},
+        "pixel_multiple": 32,
+        "sampler": {"name": "ddim", "steps": 14, "guidance": 5.0, "guidance_interval": [0.5, 1.0],
+                    "coarse_guidance": {"scale": 2.0, "sigma": 8.0}, "eta": 1.0, "eta_min_timestep": 700,
+                    "chroma_smoothing": 1.0},
+        "conditioning": {"latent": {"type": "pixel_unshuffle", "factor": 4, "channels": 48, "scaling_factor": 2.0},
+                         "layout": True, "inpaint": True, "class_vector": True,
+                         "gsd": {"reference": 0.5, "scale": 0.5}},
+        "components": {"unet": "unet", "scheduler": "scheduler"},
+        "refiner": {"folder": "refiner", "below_timestep": 300, "detail_sigma": 2},
+        "detail_decoder": {"folder": "detail"},
+    }
+    detail = {"format": "terrasynth-detail-decoder", "format_version": 1, "factor": 4, "num_classes": 7,
+              "num_styles": 4, "channels": [64, 48, 32], "blocks": 6, "stage_blocks": 1, "noise": True,
+              "gsd_reference": 0.5, "gsd_scale": 0.5, "input_blur": 1.0}
+
+    def variant(doc, path, value):
+        doc = json.loads(json.dumps(doc))
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return doc
+
+    def m(doc):
+        return b"0" + json.dumps(doc).encode()
+
+    def d(doc):
+        return b"1" + json.dumps(doc).encode()
+    return {
+        "manifest_valid": m(manifest),
+        "manifest_bad_traversal": m(variant(manifest, ["detail_decoder", "folder"], "../x")),
+        "manifest_bad_float_int": m(variant(manifest, ["sampler", "steps"], 1e300)),
+        "manifest_bad_section": m(variant(manifest, ["conditioning"], "latent")),
+        "manifest_bad_tile": m(variant(manifest, ["tile", "size"], 500)),
+        "manifest_bad_truncated": m(manifest)[:80],
+        "detail_valid": d(detail),
+        "detail_bad_factor": d(variant(detail, ["factor"], 3)),
+        "detail_bad_channels": d(variant(detail, ["channels"], [64, 48])),
+        "detail_bad_float_int": d(variant(detail, ["blocks"], 1e300)),
+        "detail_bad_noise": d(variant(detail, ["noise"], 1)),
+    }
+
+
 def write(folder, cases, extension):
     path = os.path.join(ROOT, folder)
     shutil.rmtree(path, ignore_errors=True)
@@ -241,3 +292,4 @@ if __name__ == "__main__":
     write("pth_archive", pth_cases(), ".pth")
     write("pth_pickle", pickle_cases(), ".pkl")
     write("texture_bank", texture_bank_cases(), ".json")
+    write("model_manifest", model_manifest_cases(), ".json")

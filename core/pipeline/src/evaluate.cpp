@@ -155,6 +155,7 @@ EvaluateReport run_evaluate(const EvaluateOptions& options, const JobControl& co
     request.sampler.steps = options.sampling.steps;
     request.sampler.guidance = options.sampling.guidance;
     request.sampler.refiner = options.sampling.refiner;
+    request.sampler.detail = options.sampling.detail;
     request.sampler.chroma_smoothing = options.sampling.chroma_smoothing;
     request.sampler.eta = options.sampling.eta;
     request.sampler.coarse_guidance = options.sampling.coarse_guidance;

@@ -249,6 +249,7 @@ std::vector<std::pair<std::string, std::string>> provenance(const GenerateJob& j
       {"guidance", text(p.sampling.guidance)},
       {"coarse_guidance", p.sampling.coarse_guidance},
       {"refiner", p.sampling.refiner},
+      {"detail_decoder", p.sampling.detail_decoder},
       {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
       {"eta", p.sampling.eta},
       {"texture", p.texture},

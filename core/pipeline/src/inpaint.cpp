@@ -730,6 +730,7 @@ JobResult run_inpaint(const InpaintJob& job, const JobControl& control) {
       {"guidance", text(p.sampling.guidance)},
       {"coarse_guidance", p.sampling.coarse_guidance},
       {"refiner", p.sampling.refiner},
+      {"detail_decoder", p.sampling.detail_decoder},
       {"chroma_smoothing_px", text(p.sampling.chroma_smoothing)},
       {"eta", p.sampling.eta},
       {"layout", layout_note},

@@ -213,6 +213,7 @@ engine::SamplerOptions sampler_options(const SamplingParams& params) {
   options.guidance = params.guidance;
   options.seed = params.seed;
   options.refiner = params.refiner;
+  options.detail = params.detail;
   if (params.chroma_smoothing > 16) invalid("chroma smoothing must be at most 16 pixels (0 = off)");
   options.chroma_smoothing = params.chroma_smoothing;
   if (params.eta > 1) invalid("eta must be between 0 (deterministic) and 1");
@@ -268,11 +269,20 @@ ResolvedSampling resolve_sampling(const SamplingParams& params, const engine::Mo
     resolved.refiner = "none";
   else if (!params.refiner)
     resolved.refiner = "off";
+  else if (info.detail_decoder && params.detail && info.detail_skips_refiner)
+    resolved.refiner = "off (the detail decoder redraws its detail)";
   else
     resolved.refiner = (info.refiner_detail_sigma > 0
                             ? "detail finer than " + short_number(info.refiner_detail_sigma) + " px, "
                             : std::string()) +
                        "below timestep " + std::to_string(info.refiner_below_timestep);
+  if (!info.detail_decoder)
+    resolved.detail_decoder = "none";
+  else if (!params.detail)
+    resolved.detail_decoder = "off";
+  else
+    resolved.detail_decoder = info.detail_factor > 0 ? "from 1/" + std::to_string(info.detail_factor) + " resolution"
+                                                     : "on";
   return resolved;
 }
 

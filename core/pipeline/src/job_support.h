@@ -57,6 +57,7 @@ struct ResolvedSampling {
   double guidance = 0;
   uint64_t seed = 0;
   std::string refiner;  // "none" (the model has none), "off", or "below timestep N"
+  std::string detail_decoder;  // "none" (the model has none), "off", or "from 1/F resolution"
   double chroma_smoothing = 0;
   std::string eta;  // DDIM's eta and the timestep it applies from, or "not used by SAMPLER"
   std::string coarse_guidance;  // "G coarser than S px" or "off"

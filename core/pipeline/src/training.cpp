@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "terrasynth/engine/detail.h"
 #include "terrasynth/engine/error.h"
 #include "terrasynth/engine/segmenter.h"
 #include "terrasynth/engine/train.h"
@@ -70,6 +71,17 @@ std::unique_ptr<TrainingSampler> build_sampler(const nlohmann::json& data, const
     sources.push_back(std::move(source));
   }
   return std::make_unique<TrainingSampler>(std::move(sources));
+}
+
+// What every trainer's report holds.
+template <typename Report>
+void take_report(const Report& report, TrainingResult& result) {
+  result.cancelled = report.status == engine::Status::Cancelled;
+  result.steps_done = report.steps_done;
+  result.first_loss = report.first_loss;
+  result.last_loss = report.last_loss;
+  result.model_dir = report.model_dir;
+  result.seconds = report.seconds;
 }
 
 engine::ProgressCallback engine_progress(const JobControl& control) {
@@ -138,40 +150,45 @@ TrainingResult run_training(const std::string& config_path, const std::string& o
     options.crop = config.value("crop", 128);
     options.learning_rate = config.value("learning_rate", 1e-3);
     options.device.threads = config.value("threads", 0);
-    auto report = engine::train_segmenter(options, *sampler, forward, &token);
-    result.cancelled = report.status == engine::Status::Cancelled;
-    result.steps_done = report.steps_done;
-    result.first_loss = report.first_loss;
-    result.last_loss = report.last_loss;
-    result.model_dir = report.model_dir;
-    result.seconds = report.seconds;
+    take_report(engine::train_segmenter(options, *sampler, forward, &token), result);
     write_fingerprints(result.model_dir);
     return result;
   }
-  if (result.kind != "diffusion")
+  if (result.kind != "diffusion" && result.kind != "detail")
     throw std::runtime_error(config_path + ": unknown training kind '" + result.kind +
-                             "' (valid: diffusion, segmenter)");
+                             "' (valid: diffusion, detail, segmenter)");
 
-  engine::TrainConfig train_config = engine::parse_train_config(config.dump(), config_path);
-  const fs::path samples_dir = fs::path(train_config.output_dir) / "samples";
+  fs::path samples_dir;
   auto on_samples = [&](int step, const engine::Image& grid) {
     fs::create_directories(samples_dir);
     std::ostringstream name;
     name << "step_" << std::setw(7) << std::setfill('0') << step << ".png";
     write_png((samples_dir / name.str()).string(), grid);
   };
+  if (result.kind == "detail") {
+    const engine::DetailTrainConfig detail_config = engine::parse_detail_train_config(config.dump(), config_path);
+    samples_dir = fs::path(detail_config.output_dir) / "samples";
+    auto report = engine::train_detail_decoder(detail_config, *sampler, forward, &token, on_samples);
+    take_report(report, result);
+    result.first_step = report.first_step;
+    result.checkpoint = report.checkpoint;
+    result.low_pass_error_before = report.low_pass_error_before;
+    result.low_pass_error_after = report.low_pass_error_after;
+    result.detail_ratio_before = report.detail_ratio_before;
+    result.detail_ratio_after = report.detail_ratio_after;
+    write_fingerprints(result.model_dir);
+    return result;
+  }
+
+  engine::TrainConfig train_config = engine::parse_train_config(config.dump(), config_path);
+  samples_dir = fs::path(train_config.output_dir) / "samples";
   auto report = engine::train(train_config, *sampler, forward, &token, on_samples);
   (void)stop_forwarding;
-  result.cancelled = report.status == engine::Status::Cancelled;
+  take_report(report, result);
   result.first_step = report.first_step;
-  result.steps_done = report.steps_done;
-  result.first_loss = report.first_loss;
-  result.last_loss = report.last_loss;
   result.checkpoint = report.checkpoint;
   result.fixed_loss_before = report.fixed_loss_before;
   result.fixed_loss_after = report.fixed_loss_after;
-  result.model_dir = report.model_dir;
-  result.seconds = report.seconds;
   write_fingerprints(result.model_dir);
   return result;
 }

@@ -18,6 +18,17 @@ using namespace terrasynth;
 namespace {
 const std::string kTiny = std::string(TERRASYNTH_TEST_SOURCE_DIR) + "/configs/tiny.json";
 const std::string kSegmenter = std::string(TERRASYNTH_TEST_SOURCE_DIR) + "/configs/segmenter.json";
+const std::string kDetail = std::string(TERRASYNTH_TEST_SOURCE_DIR) + "/configs/terrasynth-base-detail.json";
+
+// Sets one top-level entry of a package's model.json.
+void set_entry(const fs::path& package, const char* key, const nlohmann::json& value) {
+  std::ifstream in(package / "model.json");
+  nlohmann::json manifest;
+  in >> manifest;
+  in.close();
+  manifest[key] = value;
+  std::ofstream(package / "model.json") << manifest.dump(2);
+}
 
 fs::path scratch(const std::string& name) {
   const fs::path dir = fs::path(TERRASYNTH_TEST_BINARY_DIR) / "test-scratch" / name;
@@ -113,14 +124,7 @@ TEST(Training, ARefinerTrainsOnTheLowNoiseStepsAndTakesThemOver) {
   const fs::path package = scratch("refiner-package");
   fs::copy(base_out / "model", package, fs::copy_options::recursive);
   fs::copy(out / "model" / "unet", package / "refiner", fs::copy_options::recursive);
-  auto set_refiner = [&](const nlohmann::json& refiner_entry) {
-    std::ifstream in(package / "model.json");
-    nlohmann::json manifest;
-    in >> manifest;
-    in.close();
-    manifest["refiner"] = refiner_entry;
-    std::ofstream(package / "model.json") << manifest.dump(2);
-  };
+  auto set_refiner = [&](const nlohmann::json& refiner_entry) { set_entry(package, "refiner", refiner_entry); };
   engine::GenerateRequest request;
   request.width = request.height = 64;
   request.sampler.steps = 4;  // trailing timesteps 999, 749, 499, 249
@@ -172,6 +176,215 @@ TEST(Training, ARefinerTrainsOnTheLowNoiseStepsAndTakesThemOver) {
   } catch (const std::exception& error) {
     EXPECT_NE(std::string(error.what()).find("3 (RGB) channels"), std::string::npos) << error.what();
   }
+}
+
+// A refiner that also takes the layout at full resolution (one channel per class after RGB,
+// "layout": true in model.json's refiner entry): the layout reaches it on every window, so with
+// the refiner running every step two layouts give two pictures; a refiner without the layout
+// gives the same picture for both.
+TEST(Training, ARefinerCanTakeTheLayoutAtFullResolution) {
+  const fs::path base_out = scratch("layout-refiner-base");
+  pipeline::run_training(kTiny, nlohmann::json{{"output_dir", base_out.string()}, {"steps", 2}}.dump());
+  auto train_refiner = [&](const std::string& name, bool layout) {
+    const fs::path out = scratch(name);
+    nlohmann::json overrides{
+        {"output_dir", out.string()},
+        {"steps", 8},
+        {"max_timestep", 500},
+        {"inpaint_probability", 0.0},
+        {"unet", {{"in_channels", layout ? 3 + 7 : 3}, {"out_channels", 3}}},
+        {"model",
+         {{"conditioning", {{"latent", {{"factor", 1}, {"channels", 3}}}, {"layout", layout}, {"inpaint", false}}}}}};
+    const auto result = pipeline::run_training(kTiny, overrides.dump());
+    EXPECT_LT(result.fixed_loss_after, result.fixed_loss_before) << name << ": training must lower the loss";
+    return out / "model" / "unet";
+  };
+  const fs::path with_layout = train_refiner("layout-refiner", true);
+  const fs::path without_layout = train_refiner("plain-refiner", false);
+
+  const fs::path package = scratch("layout-refiner-package");
+  fs::copy(base_out / "model", package, fs::copy_options::recursive);
+  auto install = [&](const fs::path& unet, const nlohmann::json& refiner_entry) {
+    fs::remove_all(package / "refiner");
+    fs::copy(unet, package / "refiner", fs::copy_options::recursive);
+    set_entry(package, "refiner", refiner_entry);
+  };
+  // Two windows of 64 px (tile 64, overlap 32) so the layout is cut per window too.
+  engine::GenerateRequest request;
+  request.width = 96;
+  request.height = 64;
+  request.gsd = 0.5;
+  request.sampler.steps = 3;
+  request.sampler.seed = 2;
+  request.tiling.tile = 64;
+  request.tiling.overlap = 32;
+  auto layout = [](int split) {
+    engine::ClassMap map(64, 96);
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 96; ++x) map.at(y, x) = static_cast<uint8_t>(x < split ? 3 : 5);
+    return map;
+  };
+  // The refiner takes every step (below timestep 1000) and gives the whole estimate.
+  const nlohmann::json every_step{{"folder", "refiner"}, {"below_timestep", 1000}, {"layout", true}};
+  install(with_layout, every_step);
+  auto model = engine::Model::load(package.string());
+  request.layout = layout(80);
+  const auto a = model->generate(request);
+  EXPECT_EQ(a.image.data, model->generate(request).image.data) << "same seed, same pixels";
+  request.layout = layout(16);
+  const auto b = model->generate(request);
+  EXPECT_NE(a.image.data, b.image.data) << "the refiner saw the layout";
+  for (float v : b.image.data) ASSERT_TRUE(v >= 0.f && v <= 1.f);
+
+  install(without_layout, {{"folder", "refiner"}, {"below_timestep", 1000}});
+  model = engine::Model::load(package.string());
+  request.layout = layout(80);
+  const auto c = model->generate(request);
+  request.layout = layout(16);
+  EXPECT_EQ(c.image.data, model->generate(request).image.data) << "a refiner without the layout never sees it";
+
+  // The entry and the network must agree on the layout channels, and the error says so.
+  install(without_layout, every_step);
+  try {
+    engine::Model::load(package.string());
+    FAIL() << "a 3-channel refiner declared as taking the layout must be refused";
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("one per class of the layout"), std::string::npos) << error.what();
+  }
+  install(with_layout, {{"folder", "refiner"}, {"below_timestep", 1000}});
+  try {
+    engine::Model::load(package.string());
+    FAIL() << "a 10-channel refiner declared as taking RGB only must be refused";
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("3 (RGB) channels"), std::string::npos) << error.what();
+  }
+}
+
+// The detail decoder: a few adversarial steps on the real photos add fine detail to the
+// bilinear start, the run resumes, and the exported decoder in a package's detail/ folder
+// re-renders every generated image (and only then) with the same pixels for the same seed.
+TEST(Training, TheDetailDecoderTrainsResumesAndRendersGeneratedImages) {
+  const fs::path out = scratch("detail");
+  nlohmann::json overrides{{"output_dir", out.string()},
+                           {"steps", 8},
+                           {"batch_size", 2},
+                           {"crop", 64},
+                           {"checkpoint_every", 4},
+                           {"sample_every", 4},
+                           {"log_every", 2},
+                           {"decoder", {{"channels", {16, 12, 8}}, {"blocks", 1}}},
+                           {"data", {{"limit", 12}}}};
+  const auto first = pipeline::run_training(kDetail, overrides.dump());
+  EXPECT_EQ(first.kind, "detail");
+  EXPECT_FALSE(first.cancelled);
+  EXPECT_EQ(first.steps_done, 8);
+  EXPECT_TRUE(std::isfinite(first.first_loss) && std::isfinite(first.last_loss));
+  EXPECT_GT(first.detail_ratio_after, first.detail_ratio_before)
+      << "an untrained decoder is a bilinear upsampling; training adds fine detail";
+  EXPECT_LT(first.low_pass_error_after, 0.1) << "and keeps the picture at 1/4 resolution";
+  EXPECT_TRUE(fs::exists(out / "detail" / "config.json"));
+  EXPECT_TRUE(fs::exists(out / "detail" / "detail.safetensors"));
+  EXPECT_TRUE(fs::exists(out / "detail" / "training_items.json"));
+  EXPECT_TRUE(fs::exists(out / "samples" / "step_0000004.png"));
+  EXPECT_TRUE(fs::exists(out / "loss.tsv"));
+
+  overrides["steps"] = 10;
+  overrides["resume"] = "auto";
+  const auto resumed = pipeline::run_training(kDetail, overrides.dump());
+  EXPECT_EQ(resumed.first_step, 8);
+  EXPECT_EQ(resumed.steps_done, 10);
+
+  const fs::path base_out = scratch("detail-base");
+  pipeline::run_training(kTiny, nlohmann::json{{"output_dir", base_out.string()}, {"steps", 2}}.dump());
+  const fs::path package = scratch("detail-package");
+  fs::copy(base_out / "model", package, fs::copy_options::recursive);
+  fs::copy(out / "detail", package / "detail", fs::copy_options::recursive);
+  auto set_manifest = [&](const char* key, const nlohmann::json& value) { set_entry(package, key, value); };
+  set_manifest("detail_decoder", {{"folder", "detail"}});
+  auto model = engine::Model::load(package.string());
+  EXPECT_TRUE(model->info().detail_decoder);
+  EXPECT_EQ(model->info().detail_factor, 4);
+  engine::GenerateRequest request;
+  request.width = 72;  // not a multiple of the factor or the network's multiple
+  request.height = 64;
+  request.gsd = 0.5;
+  request.sampler.steps = 2;
+  request.sampler.seed = 3;
+  request.layout = engine::ClassMap(64, 72);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 72; ++x) request.layout.at(y, x) = static_cast<uint8_t>(x < 30 ? 3 : 1);
+  std::vector<engine::ProgressEvent> events;
+  const auto detailed = model->generate(request, [&](const engine::ProgressEvent& e) { events.push_back(e); });
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().phase, "detail");
+  EXPECT_DOUBLE_EQ(events.back().fraction, 1.0);
+  for (size_t i = 1; i < events.size(); ++i) EXPECT_GE(events[i].fraction, events[i - 1].fraction);
+  EXPECT_EQ(detailed.image.data, model->generate(request).image.data) << "same seed, same pixels";
+  for (float v : detailed.image.data) ASSERT_TRUE(v >= 0.f && v <= 1.f);
+  request.sampler.detail = false;
+  const auto plain = model->generate(request);
+  EXPECT_NE(detailed.image.data, plain.image.data) << "the decoder re-rendered the image";
+  // The same picture at the coarse scale: 8 x 8 block means stay close.
+  double coarse = 0;
+  int cells = 0;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 64; y += 8)
+      for (int x = 0; x + 8 <= 72; x += 8, ++cells) {
+        double d = 0;
+        for (int dy = 0; dy < 8; ++dy)
+          for (int dx = 0; dx < 8; ++dx) d += (detailed.image.at(c, y + dy, x + dx) - plain.image.at(c, y + dy, x + dx)) / 64.0;
+        coarse += std::abs(d);
+      }
+  EXPECT_LT(coarse / cells, 0.05);
+
+  // A decoder that skips the refiner: with the decoder the refiner never runs, without it it does.
+  const fs::path refiner_out = scratch("detail-refiner");
+  pipeline::run_training(
+      kTiny, nlohmann::json{{"output_dir", refiner_out.string()},
+                            {"steps", 2},
+                            {"max_timestep", 1000},
+                            {"inpaint_probability", 0.0},
+                            {"unet", {{"in_channels", 3}, {"out_channels", 3}}},
+                            {"model", {{"conditioning", {{"latent", {{"factor", 1}, {"channels", 3}}}, {"layout", false}, {"inpaint", false}}}}}}
+                 .dump());
+  fs::copy(refiner_out / "model" / "unet", package / "refiner", fs::copy_options::recursive);
+  set_manifest("refiner", {{"folder", "refiner"}, {"below_timestep", 1000}});
+  set_manifest("detail_decoder", {{"folder", "detail"}, {"skip_refiner", true}});
+  model = engine::Model::load(package.string());
+  EXPECT_TRUE(model->info().detail_skips_refiner);
+  request.sampler.detail = true;
+  request.sampler.refiner = true;
+  const auto skipping = model->generate(request);
+  EXPECT_EQ(skipping.image.data, detailed.image.data) << "the refiner did not run under the decoder";
+  request.sampler.detail = false;
+  EXPECT_NE(model->generate(request).image.data, plain.image.data) << "without the decoder the refiner runs";
+  set_manifest("detail_decoder", {{"folder", "detail"}});
+  model = engine::Model::load(package.string());
+  request.sampler.detail = true;
+  EXPECT_NE(model->generate(request).image.data, detailed.image.data) << "a decoder that does not skip it";
+
+  // Cancelled during the decoder: nothing comes back.
+  request.sampler.detail = true;
+  engine::CancelToken token;
+  const auto cancelled = model->generate(
+      request, [&](const engine::ProgressEvent& e) { if (e.phase == "detail") token.cancel(); }, &token);
+  EXPECT_EQ(cancelled.status, engine::Status::Cancelled);
+
+  // A decoder for another class set, or a broken entry, is refused with the reason.
+  nlohmann::json config;
+  std::ifstream(package / "detail" / "config.json") >> config;
+  config["num_classes"] = 5;
+  std::ofstream(package / "detail" / "config.json") << config.dump(2);
+  try {
+    engine::Model::load(package.string());
+    FAIL() << "a decoder for 5 classes must be refused by a 7-class model";
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("layout classes"), std::string::npos) << error.what();
+  }
+  set_manifest("detail_decoder", "detail");
+  EXPECT_THROW(engine::Model::load(package.string()), std::exception);
+  set_manifest("detail_decoder", {{"folder", "../detail"}});
+  EXPECT_THROW(engine::Model::load(package.string()), std::exception);
 }
 
 TEST(Evaluation, ReportsFidelityAndRealismOnAFewPairs) {

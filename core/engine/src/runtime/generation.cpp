@@ -205,19 +205,45 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
   sched::ModelFn guided = sched::classifier_free_guidance(window_model, guidance_options);
 
   // The refiner sees the same windows as pixels (pixel_shuffle is a permutation, so its output
-  // rearranged back is the prediction for the latent) and no layout: below its timestep the
-  // image is formed and what is left is fine detail and noise.
-  const int refine_below = request.sampler.refiner && context.refiner ? info.refiner_below_timestep : 0;
+  // rearranged back is the prediction for the latent), with the layout at full resolution if it
+  // takes one: below its timestep the image is formed and what is left is detail and noise.
+  const bool use_detail = context.detail && request.sampler.detail;
+  const bool use_refiner = request.sampler.refiner && context.refiner && !(use_detail && info.detail_skips_refiner);
+  const int refine_below = use_refiner ? info.refiner_below_timestep : 0;
   sched::ModelFn stepped = guided;
   if (refine_below > 0) {
     DenoiserNetwork& refiner = *context.refiner;
     const bool refiner_classes = refiner.config().value("projection_class_embeddings_input_dim", 0) > 0;
-    stepped = [&, refine_below, refiner_classes](const torch::Tensor& input, const sched::ModelCall& call) {
+    const torch::Tensor layout_pixels =
+        manifest.refiner_layout ? layout_fractions(classes, num_classes, 1).to(options) : torch::Tensor();
+    stepped = [&, refine_below, refiner_classes, layout_pixels](const torch::Tensor& input,
+                                                                const sched::ModelCall& call) {
       if (!(call.timestep < refine_below)) return guided(input, call);
       const int64_t n = input.size(0);
       auto timesteps = torch::full({n}, call.timestep, torch::TensorOptions().device(context.device).dtype(torch::kFloat));
       auto labels = refiner_classes ? class_cond.expand({n, class_cond.size(1)}).contiguous() : torch::Tensor();
-      auto refined = torch::pixel_unshuffle(refiner.forward(torch::pixel_shuffle(input, f), timesteps, labels), f);
+      auto pixels = torch::pixel_shuffle(input, f);
+      if (layout_pixels.defined()) {
+        std::vector<torch::Tensor> windows;
+        for (int64_t i = 0; i < n; ++i) {
+          const sched::Region& r = call.regions.at(static_cast<size_t>(i));
+          windows.push_back(layout_pixels.narrow(2, r.y * f, r.height * f).narrow(3, r.x * f, r.width * f));
+        }
+        pixels = torch::cat({pixels, torch::cat(windows, 0).to(pixels.dtype())}, 1);
+      }
+      torch::Tensor refined;
+      const double refiner_guidance = manifest.refiner_guidance;
+      if (layout_pixels.defined() && refiner_guidance != 1.0) {
+        // Guidance by the layout: the refiner with and without it (it learned both by dropout).
+        auto without = pixels.clone();
+        without.narrow(1, 3, num_classes).zero_();
+        auto both = refiner.forward(torch::cat({pixels, without}, 0), torch::cat({timesteps, timesteps}, 0),
+                                    labels.defined() ? torch::cat({labels, labels}, 0) : labels);
+        auto cond = both.narrow(0, 0, n), uncond = both.narrow(0, n, n);
+        refined = torch::pixel_unshuffle(uncond + refiner_guidance * (cond - uncond), f);
+      } else {
+        refined = torch::pixel_unshuffle(refiner.forward(pixels, timesteps, labels), f);
+      }
       if (!(manifest.refiner_detail_sigma > 0)) return refined;
       // Structure (layout, guidance) from the main network, the finer detail from the refiner.
       const auto main = guided(input, call);
@@ -235,7 +261,15 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
   tiled.overlap = std::min<int64_t>(tiled.window - 1, std::max<int64_t>(0, overlap_px / f));
   tiled.multiple = net_multiple;
   tiled.batch = request.tiling.batch > 0 ? request.tiling.batch : (context.device.is_cuda() ? 4 : 1);
-  tiled.progress = progress;
+  // With a detail decoder the sampling is the first 95 % of the progress, the decoder the rest.
+  ProgressCallback sampling_progress = progress;
+  if (use_detail && progress)
+    sampling_progress = [&progress](const ProgressEvent& event) {
+      ProgressEvent scaled = event;
+      scaled.fraction = 0.95 * event.fraction;
+      progress(scaled);
+    };
+  tiled.progress = sampling_progress;
   tiled.cancel = cancel;
   // Colour smoothing of each step's clean-image estimate (x0), the rest of the prediction kept:
   // out' is the output the network would have given for the smoothed x0 and the same x_t.
@@ -269,7 +303,7 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
   callbacks.model = canvas_model;
   callbacks.noise = noise;
   callbacks.cancel = cancel;
-  callbacks.progress = progress;
+  callbacks.progress = sampling_progress;
   torch::Tensor x = sched::initial_sample(*sampler, noise);
   sched::SampleResult sampled;
   if (has_known) {
@@ -290,6 +324,26 @@ GenerateResult run_generation(const GenerationContext& context, const GenerateRe
                     .narrow(1, 0, request.height)
                     .narrow(2, 0, request.width)
                     .contiguous();
+  if (use_detail) {
+    // The fine detail re-rendered from the image's 1/factor version, the layout, style and GSD.
+    ProgressCallback detail_progress;
+    if (progress)
+      detail_progress = [&progress](const ProgressEvent& event) {
+        ProgressEvent scaled = event;
+        scaled.fraction = 0.95 + 0.05 * event.fraction;
+        progress(scaled);
+      };
+    const int64_t detail_window = std::max<int64_t>(64, request.tiling.tile > 0 ? request.tiling.tile : info.tile_size);
+    const DetailDecoder::Placement placement{request.sampler.seed, request.origin_x, request.origin_y};
+    pixels = context.detail->apply(pixels.unsqueeze(0),
+                                   classes.narrow(1, 0, request.height).narrow(2, 0, request.width), style,
+                                   request.gsd, placement, static_cast<int>(detail_window), detail_progress, cancel);
+    if (!pixels.defined()) {
+      result.status = Status::Cancelled;
+      return result;
+    }
+    pixels = pixels[0].contiguous();
+  }
   result.image = Image(3, request.height, request.width);
   std::memcpy(result.image.data.data(), pixels.data_ptr<float>(), result.image.data.size() * sizeof(float));
   if (has_known) result.image = sched::composite_known(result.image, request.known, request.mask);

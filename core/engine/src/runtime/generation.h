@@ -4,6 +4,7 @@
 // pixels. Shared by Model::generate and the trainer's sample grids.
 #include <torch/torch.h>
 
+#include "runtime/detail_decoder.h"
 #include "runtime/manifest.h"
 #include "runtime/network.h"
 #include "sched/schedule.h"
@@ -14,6 +15,7 @@ namespace terrasynth::engine {
 struct GenerationContext {
   DenoiserNetwork* network = nullptr;
   DenoiserNetwork* refiner = nullptr;  // optional, see Manifest::refiner_folder
+  DetailDecoder* detail = nullptr;     // optional, see Manifest::detail_folder
   const Manifest* manifest = nullptr;
   const sched::NoiseSchedule* schedule = nullptr;
   torch::Device device{torch::kCPU};

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "terrasynth/engine/error.h"
 
@@ -20,11 +21,35 @@ namespace {
 template <typename T>
 T get_or(const nlohmann::json& object, const char* key, const T& fallback, const std::string& label) {
   if (!object.is_object() || !object.contains(key) || object.at(key).is_null()) return fallback;
+  const nlohmann::json& item = object.at(key);
+  // Only values that convert exactly: no float where an integer belongs (the JSON library's
+  // cast of 1e300 to int is undefined), no integer beyond int's range, no number as a flag.
+  bool ok = true;
+  if constexpr (std::is_same_v<T, int>) {
+    constexpr int64_t kLimit = int64_t{1} << 30;
+    ok = item.is_number_integer() &&
+         (item.is_number_unsigned() ? item.get<uint64_t>() <= static_cast<uint64_t>(kLimit)
+                                    : item.get<int64_t>() >= -kLimit && item.get<int64_t>() <= kLimit);
+  } else if constexpr (std::is_same_v<T, double>) {
+    ok = item.is_number();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    ok = item.is_boolean();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    ok = item.is_string();
+  }
+  if (!ok) fail(label, std::string("field '") + key + "' has the wrong type");
   try {
-    return object.at(key).get<T>();
+    return item.get<T>();
   } catch (const nlohmann::json::exception&) {
     fail(label, std::string("field '") + key + "' has the wrong type");
   }
+}
+
+// The object under `key`, or an empty one when it is absent; anything else is an error.
+nlohmann::json section(const nlohmann::json& object, const char* key, const std::string& label) {
+  if (!object.is_object() || !object.contains(key) || object.at(key).is_null()) return nlohmann::json::object();
+  if (!object.at(key).is_object()) fail(label, std::string("'") + key + "' must be an object");
+  return object.at(key);
 }
 
 std::vector<std::string> string_list(const nlohmann::json& object, const char* key,
@@ -96,7 +121,7 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
       std::find(info.styles.begin(), info.styles.end(), info.default_style) == info.styles.end())
     fail(label, "default_style '" + info.default_style + "' is not one of the styles");
 
-  const nlohmann::json gsd = root.value("gsd", nlohmann::json::object());
+  const nlohmann::json gsd = section(root, "gsd", label);
   info.native_gsd = get_or<double>(gsd, "native", 0.5, label);
   info.min_gsd = get_or<double>(gsd, "min", info.native_gsd, label);
   info.max_gsd = get_or<double>(gsd, "max", info.native_gsd, label);
@@ -104,7 +129,7 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
       info.native_gsd > info.max_gsd)
     fail(label, "gsd must satisfy 0 < min <= native <= max");
 
-  const nlohmann::json tile = root.value("tile", nlohmann::json::object());
+  const nlohmann::json tile = section(root, "tile", label);
   info.tile_size = get_or<int>(tile, "size", 512, label);
   info.tile_overlap = get_or<int>(tile, "overlap", 64, label);
   info.pixel_multiple = get_or<int>(root, "pixel_multiple", 32, label);
@@ -113,7 +138,7 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
   if (info.tile_overlap < 0 || info.tile_overlap >= info.tile_size)
     fail(label, "tile overlap must be in [0, tile size)");
 
-  const nlohmann::json sampler = root.value("sampler", nlohmann::json::object());
+  const nlohmann::json sampler = section(root, "sampler", label);
   info.default_sampler = get_or<std::string>(sampler, "name", "dpmpp_2m", label);
   info.default_steps = get_or<int>(sampler, "steps", 20, label);
   info.default_guidance = get_or<double>(sampler, "guidance", 1.0, label);
@@ -150,12 +175,12 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
   if (info.default_steps <= 0 || info.default_steps > 1000)
     fail(label, "sampler steps must be in 1..1000");
 
-  const nlohmann::json training = root.value("training", nlohmann::json::object());
+  const nlohmann::json training = section(root, "training", label);
   info.training_summary = get_or<std::string>(training, "summary", "", label);
 
   ConditioningSpec& cond = manifest.conditioning;
-  const nlohmann::json c = root.value("conditioning", nlohmann::json::object());
-  const nlohmann::json latent = c.value("latent", nlohmann::json::object());
+  const nlohmann::json c = section(root, "conditioning", label);
+  const nlohmann::json latent = section(c, "latent", label);
   cond.latent_type = get_or<std::string>(latent, "type", "pixel_unshuffle", label);
   cond.latent_factor = get_or<int>(latent, "factor", 4, label);
   cond.latent_channels = get_or<int>(latent, "channels", 3 * cond.latent_factor * cond.latent_factor, label);
@@ -176,7 +201,7 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
   cond.layout = get_or<bool>(c, "layout", true, label);
   cond.inpaint = get_or<bool>(c, "inpaint", true, label);
   cond.class_vector = get_or<bool>(c, "class_vector", true, label);
-  const nlohmann::json g = c.value("gsd", nlohmann::json::object());
+  const nlohmann::json g = section(c, "gsd", label);
   cond.gsd_reference = get_or<double>(g, "reference", info.native_gsd, label);
   cond.gsd_feature_scale = get_or<double>(g, "scale", 0.5, label);
   if (info.chroma_smoothing > 0 && cond.latent_type != "pixel_unshuffle")
@@ -186,7 +211,7 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
   info.supports_layout = cond.layout;
   info.supports_inpaint = true;  // inpaint-conditioned models or blended sampling for the others
 
-  const nlohmann::json components = root.value("components", nlohmann::json::object());
+  const nlohmann::json components = section(root, "components", label);
   manifest.unet_folder = get_or<std::string>(components, "unet", "unet", label);
   manifest.scheduler_folder = get_or<std::string>(components, "scheduler", "scheduler", label);
   if (root.contains("refiner") && !root.at("refiner").is_null()) {
@@ -198,14 +223,30 @@ Manifest parse_manifest(const std::string& json_text, const std::string& label,
     if (!(manifest.refiner_detail_sigma >= 0 && manifest.refiner_detail_sigma <= 16))
       fail(label, "refiner detail_sigma must be between 0 and 16 pixels");
     info.refiner_detail_sigma = manifest.refiner_detail_sigma;
+    manifest.refiner_layout = get_or<bool>(refiner, "layout", false, label);
+    if (manifest.refiner_layout && !cond.layout)
+      fail(label, "a refiner that takes the layout needs a model conditioned on a layout");
+    manifest.refiner_guidance = get_or<double>(refiner, "guidance", 1.0, label);
+    if (!(manifest.refiner_guidance >= 0 && manifest.refiner_guidance <= 20))
+      fail(label, "refiner guidance must be between 0 and 20");
+    if (manifest.refiner_guidance != 1.0 && !manifest.refiner_layout)
+      fail(label, "refiner guidance needs a refiner that takes the layout");
     if (manifest.refiner_folder.empty()) fail(label, "refiner folder must not be empty");
     if (info.refiner_below_timestep <= 0 || info.refiner_below_timestep > 100000)
       fail(label, "refiner below_timestep must be a positive timestep");
     if (cond.latent_type != "pixel_unshuffle")
       fail(label, "a refiner needs a pixel_unshuffle latent (it works on the same samples as pixels)");
   }
+  if (root.contains("detail_decoder") && !root.at("detail_decoder").is_null()) {
+    const nlohmann::json& detail = root.at("detail_decoder");
+    if (!detail.is_object()) fail(label, "\"detail_decoder\" must be an object {\"folder\"}");
+    manifest.detail_folder = get_or<std::string>(detail, "folder", "detail", label);
+    if (manifest.detail_folder.empty()) fail(label, "detail_decoder folder must not be empty");
+    info.detail_decoder = true;
+    info.detail_skips_refiner = get_or<bool>(detail, "skip_refiner", false, label);
+  }
   for (const std::string* folder : {&manifest.unet_folder, &manifest.scheduler_folder, &cond.vae_folder,
-                                    &manifest.refiner_folder}) {
+                                    &manifest.refiner_folder, &manifest.detail_folder}) {
     if (folder->find("..") != std::string::npos || (!folder->empty() && (*folder)[0] == '/'))
       fail(label, "component folder '" + *folder + "' must stay inside the model folder");
   }

@@ -38,6 +38,14 @@ struct Manifest {
   // > 0: the refiner gives only the detail finer than a Gaussian of this many pixels, the main
   // network (with the layout and guidance) the rest; 0: the refiner's estimate replaces it.
   double refiner_detail_sigma = 0;
+  // The refiner also takes the layout at full resolution (one channel per class, after RGB).
+  bool refiner_layout = false;
+  // Classifier-free guidance of a layout-taking refiner by its layout (1 = none).
+  double refiner_guidance = 1.0;
+  // Optional detail decoder (model.json "detail_decoder": {"folder"}): re-renders the fine
+  // detail of the generated image from its 1/factor version and the layout
+  // (runtime/detail_decoder.h).
+  std::string detail_folder;
   nlohmann::json raw;
 };
 

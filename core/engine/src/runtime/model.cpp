@@ -17,6 +17,7 @@ struct Model::Impl {
   Manifest manifest;
   std::unique_ptr<DenoiserNetwork> network;
   std::unique_ptr<DenoiserNetwork> refiner;
+  std::unique_ptr<DetailDecoder> detail;
   std::unique_ptr<sched::NoiseSchedule> schedule;
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype = torch::kFloat32;
@@ -60,10 +61,14 @@ std::shared_ptr<Model> Model::load(const std::string& dir, const DeviceOptions& 
   if (!impl->manifest.refiner_folder.empty()) {
     const fs::path refiner_dir = fs::path(dir) / impl->manifest.refiner_folder;
     impl->refiner = DenoiserNetwork::load(refiner_dir.string());
-    if (impl->refiner->in_channels() != 3 || impl->refiner->out_channels() != 3)
+    const int layout_channels =
+        impl->manifest.refiner_layout ? static_cast<int>(impl->manifest.info.classes.size()) : 0;
+    if (impl->refiner->in_channels() != 3 + layout_channels || impl->refiner->out_channels() != 3)
       throw EngineError(EngineError::Kind::ModelFormat,
-                        refiner_dir.string() + ": a refiner takes and returns 3 (RGB) channels, this one " +
-                            std::to_string(impl->refiner->in_channels()) + " and " +
+                        refiner_dir.string() + ": a refiner takes " + std::to_string(3 + layout_channels) +
+                            (layout_channels > 0 ? " (RGB and one per class of the layout)" : " (RGB)") +
+                            " channels and returns 3, this one takes " +
+                            std::to_string(impl->refiner->in_channels()) + " and returns " +
                             std::to_string(impl->refiner->out_channels()));
     const int class_dim = class_vector_size(impl->manifest);
     const int refiner_class_dim = impl->refiner->config().value("projection_class_embeddings_input_dim", 0);
@@ -81,6 +86,22 @@ std::shared_ptr<Model> Model::load(const std::string& dir, const DeviceOptions& 
                             std::to_string(window_multiple) + " px windows are not");
     impl->refiner->module().to(impl->device, impl->dtype);
     impl->refiner->module().eval();
+  }
+  if (!impl->manifest.detail_folder.empty()) {
+    const fs::path detail_dir = fs::path(dir) / impl->manifest.detail_folder;
+    const DetailDecoderConfig config = DetailDecoder::read_config(detail_dir.string());
+    const auto& info = impl->manifest.info;
+    if (config.num_classes != static_cast<int>(info.classes.size()))
+      throw EngineError(EngineError::Kind::ModelFormat,
+                        detail_dir.string() + ": the detail decoder takes " + std::to_string(config.num_classes) +
+                            " layout classes but model.json has " + std::to_string(info.classes.size()));
+    if (config.num_styles != 0 && config.num_styles != static_cast<int>(info.styles.size()))
+      throw EngineError(EngineError::Kind::ModelFormat,
+                        detail_dir.string() + ": the detail decoder knows " + std::to_string(config.num_styles) +
+                            " styles but model.json has " + std::to_string(info.styles.size()));
+    impl->detail = DetailDecoder::load(detail_dir.string());
+    impl->detail->to(impl->device, impl->dtype);
+    impl->manifest.info.detail_factor = config.factor;
   }
   impl->schedule = std::make_unique<sched::NoiseSchedule>(
       sched::ScheduleConfig::load((fs::path(dir) / impl->manifest.scheduler_folder).string()));
@@ -100,6 +121,7 @@ GenerateResult Model::generate(const GenerateRequest& request, const ProgressCal
   GenerationContext context;
   context.network = impl_->network.get();
   context.refiner = impl_->refiner.get();
+  context.detail = impl_->detail.get();
   context.manifest = &impl_->manifest;
   context.schedule = impl_->schedule.get();
   context.device = impl_->device;

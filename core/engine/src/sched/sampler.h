@@ -61,6 +61,7 @@ enum class NoiseUse : uint32_t {
   Step = 1,     // noise injected by a step (ancestral samplers, DDIM with eta > 0)
   Known = 2,    // noise that brings the known region of an inpainting to a step's level
   Jump = 3,     // noise of a resampling jump back to the previous level
+  Detail = 4,   // noise inputs of a detail decoder (step = its upsampling stage)
 };
 // Standard-normal noise shaped like the sample, on the sample's device and dtype.
 using NoiseFn = std::function<torch::Tensor(NoiseUse use, int step, int pass)>;

@@ -2,24 +2,12 @@
 
 #include "terrasynth/engine/error.h"
 #include "terrasynth/engine/train.h"
+#include "train/train_support.h"
 
 namespace terrasynth::engine {
 
-namespace {
-[[noreturn]] void fail(const std::string& label, const std::string& problem) {
-  throw EngineError(EngineError::Kind::InvalidArgument, label + ": " + problem);
-}
-
-template <typename T>
-void read(const nlohmann::json& root, const char* key, T& value, const std::string& label) {
-  if (!root.contains(key) || root.at(key).is_null()) return;
-  try {
-    value = root.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    fail(label, std::string("'") + key + "' has the wrong type");
-  }
-}
-}  // namespace
+using train_support::fail;
+using train_support::read;
 
 TrainConfig parse_train_config(const std::string& json_text, const std::string& label) {
   nlohmann::json root;

@@ -19,6 +19,7 @@
 #include "sched/schedule.h"
 #include "terrasynth/engine/error.h"
 #include "train/masks.h"
+#include "train/train_support.h"
 #include "weights/state_dict.h"
 
 namespace fs = std::filesystem;
@@ -28,24 +29,6 @@ namespace terrasynth::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string step_name(int step) {
-  std::ostringstream name;
-  name << "step_" << std::setw(7) << std::setfill('0') << step;
-  return name.str();
-}
-
-std::string latest_checkpoint(const fs::path& dir) {
-  std::string best;
-  if (!fs::is_directory(dir)) return best;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("step_", 0) == 0 && entry.path().extension() == ".safetensors" &&
-        (best.empty() || name > fs::path(best).filename().string()))
-      best = entry.path().string();
-  }
-  return best;
-}
 
 torch::Device pick_device(const DeviceOptions& options) {
   if (options.device == DeviceKind::Cuda) {
@@ -109,7 +92,7 @@ class Trainer {
     fs::create_directories(fs::path(config_.output_dir) / "checkpoints");
     int step = 0;
     std::string resume = config_.resume;
-    if (resume == "auto") resume = latest_checkpoint(fs::path(config_.output_dir) / "checkpoints");
+    if (resume == "auto") resume = train_support::latest_checkpoint(fs::path(config_.output_dir) / "checkpoints");
     if (!resume.empty()) step = load_checkpoint(resume);
     report.first_step = step;
     write_package_files(fs::path(config_.output_dir) / "model");
@@ -313,26 +296,16 @@ class Trainer {
     for (const auto& item : ema_->module().named_parameters()) tensors.insert("ema." + item.key(), item.value().detach().cpu());
     for (const auto& item : ema_->module().named_buffers()) tensors.insert("ema." + item.key(), item.value().detach().cpu());
     const fs::path dir = fs::path(config_.output_dir) / "checkpoints";
-    const fs::path path = dir / (step_name(step) + ".safetensors");
+    const fs::path path = dir / (train_support::step_name(step) + ".safetensors");
     save_safetensors(path.string(), tensors,
                      {{"step", std::to_string(step)}, {"format", "terrasynth-checkpoint"},
                       {"model", config_.model_manifest}, {"unet", config_.unet_config},
                       {"scheduler", config_.scheduler_config}});
-    const fs::path optimizer_path = dir / (step_name(step) + ".optimizer.pt");
+    const fs::path optimizer_path = dir / (train_support::step_name(step) + ".optimizer.pt");
     const fs::path temporary = optimizer_path.string() + ".tmp";
     torch::save(*optimizer_, temporary.string());
     fs::rename(temporary, optimizer_path);
-    // Keep the three newest checkpoints.
-    std::vector<fs::path> all;
-    for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.path().extension() == ".safetensors") all.push_back(entry.path());
-    std::sort(all.begin(), all.end());
-    for (size_t i = 0; i + 3 < all.size(); ++i) {
-      fs::remove(all[i]);
-      fs::path optimizer_file = all[i];
-      optimizer_file.replace_extension(".optimizer.pt");
-      fs::remove(optimizer_file);
-    }
+    train_support::prune_checkpoints(dir, 3, {".optimizer.pt"});  // the three newest stay
     return path.string();
   }
 
@@ -348,8 +321,7 @@ class Trainer {
     fs::path optimizer_path = path;
     optimizer_path.replace_extension(".optimizer.pt");
     if (fs::exists(optimizer_path)) torch::load(*optimizer_, optimizer_path.string());
-    const std::string name = fs::path(path).stem().string();
-    return std::stoi(name.substr(5));
+    return train_support::checkpoint_step(path);
   }
 
   void write_package_files(const fs::path& dir) const {

@@ -87,6 +87,16 @@ TEST(Manifest, ReadsAndChecksTheRefiner) {
   EXPECT_NE(parse_error(m).find("detail_sigma"), std::string::npos);
   m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 250}, {"detail_sigma", 2}};
   EXPECT_DOUBLE_EQ(parse_manifest(m.dump(), "model.json").refiner_detail_sigma, 2.0);
+  EXPECT_FALSE(parse_manifest(m.dump(), "model.json").refiner_layout) << "RGB only by default";
+  m["refiner"]["layout"] = true;
+  EXPECT_TRUE(parse_manifest(m.dump(), "model.json").refiner_layout);
+  m["refiner"]["layout"] = "yes";
+  EXPECT_NE(parse_error(m).find("layout"), std::string::npos);
+  m["refiner"]["layout"] = true;
+  m["conditioning"]["layout"] = false;
+  EXPECT_NE(parse_error(m).find("needs a model conditioned on a layout"), std::string::npos);
+  m["conditioning"]["layout"] = true;
+  m["refiner"].erase("layout");
   m["refiner"] = {{"folder", "../refiner"}, {"below_timestep", 250}};
   EXPECT_NE(parse_error(m).find("inside the model folder"), std::string::npos);
   m["refiner"] = {{"folder", "refiner"}, {"below_timestep", 250}};
@@ -158,4 +168,51 @@ TEST(Manifest, MissingFolderOrFileIsAnError) {
   } catch (const EngineError& error) {
     EXPECT_NE(std::string(error.what()).find("model.json"), std::string::npos);
   }
+}
+
+TEST(Manifest, ReadsAndChecksTheDetailDecoder) {
+  nlohmann::json m = base_manifest();
+  EXPECT_FALSE(parse_manifest(m.dump(), "model.json").info.detail_decoder);
+  m["detail_decoder"] = {{"folder", "detail"}};
+  Manifest manifest = parse_manifest(m.dump(), "model.json");
+  EXPECT_TRUE(manifest.info.detail_decoder);
+  EXPECT_EQ(manifest.detail_folder, "detail");
+  EXPECT_FALSE(manifest.info.detail_skips_refiner);
+  m["detail_decoder"]["skip_refiner"] = true;
+  EXPECT_TRUE(parse_manifest(m.dump(), "model.json").info.detail_skips_refiner);
+  m["detail_decoder"]["skip_refiner"] = 1;
+  EXPECT_NE(parse_error(m).find("skip_refiner"), std::string::npos);
+  m["detail_decoder"] = {{"folder", "../detail"}};
+  EXPECT_NE(parse_error(m).find("inside the model folder"), std::string::npos);
+  m["detail_decoder"] = {{"folder", ""}};
+  EXPECT_NE(parse_error(m).find("must not be empty"), std::string::npos);
+  m["detail_decoder"] = "detail";
+  EXPECT_NE(parse_error(m).find("must be an object"), std::string::npos);
+}
+
+// Values are taken only if they convert exactly, and sections only if they are objects.
+TEST(Manifest, RefusesValuesThatDoNotConvertExactly) {
+  nlohmann::json m = base_manifest();
+  m["sampler"]["steps"] = 1e300;
+  EXPECT_NE(parse_error(m).find("'steps' has the wrong type"), std::string::npos);
+  m["sampler"]["steps"] = 14.0;
+  EXPECT_NE(parse_error(m).find("'steps' has the wrong type"), std::string::npos);
+  m["sampler"]["steps"] = 14;
+  m["tile"]["size"] = 4294967808ULL;  // 2^32 + 512: would wrap to 512 as an int
+  EXPECT_NE(parse_error(m).find("'size' has the wrong type"), std::string::npos);
+  m["tile"]["size"] = 512;
+  m["conditioning"]["layout"] = 1;
+  EXPECT_NE(parse_error(m).find("'layout' has the wrong type"), std::string::npos);
+  m["conditioning"]["layout"] = true;
+  m["gsd"]["native"] = 1;  // an integer is a fine number
+  m["gsd"]["max"] = 4;
+  EXPECT_DOUBLE_EQ(parse_manifest(m.dump(), "model.json").info.native_gsd, 1.0);
+  for (const char* key : {"gsd", "tile", "sampler", "conditioning", "components", "training"}) {
+    nlohmann::json broken = base_manifest();
+    broken[key] = "text";
+    EXPECT_NE(parse_error(broken).find(std::string("'") + key + "' must be an object"), std::string::npos) << key;
+  }
+  nlohmann::json broken = base_manifest();
+  broken["conditioning"]["latent"] = nlohmann::json::array();
+  EXPECT_NE(parse_error(broken).find("'latent' must be an object"), std::string::npos);
 }

@@ -54,6 +54,13 @@ struct ModelInfo {
   // A full-resolution refiner network takes over the steps below this timestep (0 = none).
   int refiner_below_timestep = 0;
   double refiner_detail_sigma = 0;  // > 0: the refiner gives only the detail finer than this (px)
+  // A detail decoder re-renders the fine detail of every generated image from its
+  // 1/detail_factor version and the layout (set when the model is loaded).
+  bool detail_decoder = false;
+  int detail_factor = 0;
+  // The decoder redraws all the detail a refiner adds, so a generation that runs the decoder
+  // skips the refiner (model.json "detail_decoder": {"skip_refiner": true}).
+  bool detail_skips_refiner = false;
   std::string training_summary;  // human-readable data and budget
 };
 
@@ -70,6 +77,7 @@ struct SamplerOptions {
   double coarse_guidance_sigma = -1;  // pixels; < 0 = model default, 0 = off (one scale)
   bool karras = false;    // Karras sigmas (DPM-Solver++ and Euler)
   bool refiner = true;    // use the model's refiner (if it has one) for the low-noise steps
+  bool detail = true;     // use the model's detail decoder (if it has one) on the result
   double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off
 };
 

@@ -45,6 +45,7 @@ struct SamplingParams {
   double guidance = -1; // < 0 = model default
   uint64_t seed = 0;
   bool refiner = true;  // the model's low-noise refiner, if it has one
+  bool detail = true;   // the model's detail decoder, if it has one
   double chroma_smoothing = -1;  // pixels; < 0 = model default, 0 = off
   double eta = -1;               // DDIM's eta, 0..1; < 0 = model default
   double coarse_guidance = -1;        // scale of the guidance's coarse part; < 0 = model default

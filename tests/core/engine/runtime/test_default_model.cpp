@@ -1,6 +1,7 @@
 // The shipped default model (resources/models/terrasynth-base): its weights load through the
 // engine's public API, are stored in fp16 within the size budget, and generate imagery that
-// follows a layout.
+// follows a layout; its detail decoder draws the fine detail of real photos from their 1/4
+// resolution version.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +9,9 @@
 #include <filesystem>
 #include <string>
 
+#include "nn/nn_test_support.h"
+#include "runtime/conditioning.h"
+#include "runtime/detail_decoder.h"
 #include "terrasynth/engine/model.h"
 #include "terrasynth/engine/safetensors.h"
 #include "terrasynth/test_paths.h"
@@ -99,8 +103,8 @@ TEST(DefaultModel, ShipsFp16WeightsWithinTheSizeBudget) {
     if (entry.is_regular_file()) total += entry.file_size();
   EXPECT_LE(total, 100u * 1000 * 1000);
 
-  for (const char* network : {"unet", "refiner"}) {
-    const std::string file = kModelDir + "/" + network + "/diffusion_pytorch_model.safetensors";
+  for (const char* network : {"unet/diffusion_pytorch_model", "refiner/diffusion_pytorch_model", "detail/detail"}) {
+    const std::string file = kModelDir + "/" + network + ".safetensors";
     ASSERT_TRUE(fs::exists(file)) << file;
     const SafetensorsInfo weights = inspect_safetensors(file);
     ASSERT_FALSE(weights.tensors.empty());
@@ -113,6 +117,8 @@ TEST(DefaultModel, ShipsFp16WeightsWithinTheSizeBudget) {
   EXPECT_GT(info.native_gsd, 0.0);
   EXPECT_FALSE(info.licence.empty());
   EXPECT_GT(info.refiner_below_timestep, 0) << "the shipped model has a refiner";
+  EXPECT_TRUE(info.detail_decoder) << "and a detail decoder, which takes the refiner's place";
+  EXPECT_TRUE(info.detail_skips_refiner);
 }
 
 TEST(DefaultModel, GeneratesImageryThatFollowsTheLayout) {
@@ -161,6 +167,7 @@ TEST(DefaultModel, ChromaSmoothingRemovesColourSpeckle) {
   ASSERT_GT(info.chroma_smoothing, 0.0);
   GenerateRequest request = bare_recife_request(info, 11);
   request.sampler.steps = 8;
+  request.sampler.detail = false;  // the sampled image itself
   const Image smoothed = model->generate(request).image;
   request.sampler.chroma_smoothing = 0;
   const Image plain = model->generate(request).image;
@@ -174,6 +181,7 @@ TEST(DefaultModel, ChromaSmoothingRemovesColourSpeckle) {
 TEST(DefaultModel, RefinerLowersTheGrain) {
   const auto model = load_on_two_cores();
   GenerateRequest request = bare_recife_request(model->info(), 12);
+  request.sampler.detail = false;  // the refiner runs when the detail decoder does not
   const Image refined = model->generate(request).image;
   request.sampler.refiner = false;
   const Image plain = model->generate(request).image;
@@ -194,3 +202,42 @@ TEST(DefaultModel, RefinerLowersTheGrain) {
       }
   EXPECT_LT(coarse, 0.15) << "8 x 8 block means differ by up to " << coarse;
 }
+
+#if TERRASYNTH_TESTS_HAVE_GDAL
+// The shipped detail decoder on real validation photos (blocks the model never saw): from the
+// photo's 1/4-resolution version it draws fine detail of the photo's own strength, where the
+// bilinear upsampling of that version has little, and the result agrees with the photo at the
+// scale of its input.
+TEST(DefaultModel, DetailDecoderDrawsTheFineDetailOfPhotos) {
+  const auto decoder = DetailDecoder::load(kModelDir + "/detail");
+  const DetailDecoderConfig& config = decoder->config();
+  auto fine = [](const torch::Tensor& images) {
+    auto grey = images.mean(1, true);
+    return (grey - blur_pixels(grey, 1.5)).std().item<double>();
+  };
+  struct Photo {
+    const char* path;
+    int style;
+    double gsd;
+  };
+  const std::string pairs = std::string(TERRASYNTH_TEST_SHARED_DIR) + "/data/pairs/";
+  for (const Photo& photo : {Photo{"recife/00600", 0, 0.25}, Photo{"recife/01200", 0, 0.25},
+                             Photo{"landcoverai/00410", 1, 0.3}}) {
+    const auto image = nn_test::read_rgb_crop(pairs + photo.path + ".jpg", 0, 0, 256);
+    const auto classes = torch::full({1, 256, 256}, 255, torch::kUInt8);  // no layout
+    const auto decoded = decoder->apply(image, classes, photo.style, photo.gsd, {1, 0, 0});
+    namespace F = torch::nn::functional;
+    const auto bilinear = F::interpolate(detail_input(config, image),
+                                         F::InterpolateFuncOptions()
+                                             .size(std::vector<int64_t>{256, 256})
+                                             .mode(torch::kBilinear)
+                                             .align_corners(false));
+    const double real = fine(image), drawn = fine(decoded), smooth = fine(bilinear);
+    EXPECT_LT(smooth, 0.5 * real) << photo.path << ": the input lacks the fine detail";
+    EXPECT_GT(drawn, 0.6 * real) << photo.path << ": fine detail " << drawn << " against the photo's " << real;
+    EXPECT_LT(drawn, 1.6 * real) << photo.path << ": fine detail " << drawn << " against the photo's " << real;
+    const double low_pass = (detail_input(config, decoded) - detail_input(config, image)).abs().mean().item<double>();
+    EXPECT_LT(low_pass, 0.03) << photo.path << ": the decoded image keeps the photo's coarse picture";
+  }
+}
+#endif

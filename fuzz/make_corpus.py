@@ -274,6 +274,7 @@ def model_manifest_cases():
         "detail_bad_channels": d(variant(detail, ["channels"], [64, 48])),
         "detail_bad_float_int": d(variant(detail, ["blocks"], 1e300)),
         "detail_bad_noise": d(variant(detail, ["noise"], 1)),
+        "detail_bad_format_type": d(variant(detail, ["format"], 4)),
     }
 
 

@@ -42,7 +42,8 @@ int log2_exact(int value) {
 
 DetailDecoderConfig DetailDecoderConfig::from_json(const nlohmann::json& json, const std::string& label) {
   if (!json.is_object()) bad_config(label, "the detail decoder config must be a JSON object");
-  if (json.value("format", std::string()) != "terrasynth-detail-decoder")
+  const auto format = json.find("format");
+  if (format == json.end() || !format->is_string() || format->get<std::string>() != "terrasynth-detail-decoder")
     bad_config(label, "not a detail decoder config (\"format\" must be \"terrasynth-detail-decoder\")");
   DetailDecoderConfig config;
   read_int(json, "factor", config.factor, label);

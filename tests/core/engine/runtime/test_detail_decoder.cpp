@@ -67,6 +67,8 @@ TEST(DetailDecoder, ConfigIsChecked) {
     return config_error(j);
   };
   EXPECT_NE(with("format", "something-else").find("format"), std::string::npos);
+  EXPECT_NE(with("format", 4).find("format"), std::string::npos);
+  EXPECT_NE(with("format", nullptr).find("format"), std::string::npos);
   EXPECT_NE(with("factor", 3).find("factor must be 2, 4 or 8"), std::string::npos);
   EXPECT_NE(with("channels", nlohmann::json::array({16, 8})).find("3 widths"), std::string::npos);
   EXPECT_NE(with("channels", nlohmann::json::array({16, 0, 8})).find("1..1024"), std::string::npos);

@@ -101,6 +101,14 @@ TEST(Training, BadConfigurationsAreClearErrors) {
   } catch (const std::exception& error) {
     EXPECT_NE(std::string(error.what()).find("gan"), std::string::npos);
   }
+  try {
+    pipeline::run_training(kDetail, nlohmann::json{{"output_dir", out.string()},
+                                                   {"degrade", {{"blotch_probability", 0.5}, {"blotch_scale", 0}}}}
+                                        .dump());
+    FAIL();
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("blotch_scale"), std::string::npos) << error.what();
+  }
 }
 
 // A refiner: the tiny configuration turned into a full-resolution RGB network trained on the
@@ -273,6 +281,7 @@ TEST(Training, TheDetailDecoderTrainsResumesAndRendersGeneratedImages) {
                            {"sample_every", 4},
                            {"log_every", 2},
                            {"decoder", {{"channels", {16, 12, 8}}, {"blocks", 1}}},
+                           {"degrade", {{"blotch_probability", 0.5}}},
                            {"data", {{"limit", 12}}}};
   const auto first = pipeline::run_training(kDetail, overrides.dump());
   EXPECT_EQ(first.kind, "detail");

@@ -297,6 +297,10 @@ class DetailTrainer {
         if (unit(rng) < config_.blur_probability)
           x = blur_pixels(x, config_.blur_sigma[0] + (config_.blur_sigma[1] - config_.blur_sigma[0]) * unit(rng));
         if (unit(rng) < config_.noise_probability) x = x + torch::randn_like(x) * (config_.noise_sigma * unit(rng));
+        if (unit(rng) < config_.blotch_probability) {
+          auto blotches = blur_pixels(torch::randn_like(x), config_.blotch_scale);
+          x = x + blotches / blotches.std().clamp_min(1e-6) * (config_.blotch_sigma * unit(rng));
+        }
         parts.push_back(x.clamp(0.0, 1.0));
       }
       lowres = torch::cat(parts, 0);
@@ -435,6 +439,9 @@ DetailTrainConfig parse_detail_train_config(const std::string& json_text, const 
     read(degrade, "blur_sigma", config.blur_sigma, label);
     read(degrade, "noise_probability", config.noise_probability, label);
     read(degrade, "noise_sigma", config.noise_sigma, label);
+    read(degrade, "blotch_probability", config.blotch_probability, label);
+    read(degrade, "blotch_sigma", config.blotch_sigma, label);
+    read(degrade, "blotch_scale", config.blotch_scale, label);
   }
   if (root.contains("loss")) {
     const auto& loss = root.at("loss");
@@ -459,11 +466,14 @@ DetailTrainConfig parse_detail_train_config(const std::string& json_text, const 
   if (config.checkpoint_every <= 0 || config.log_every <= 0 || config.sample_every < 0)
     fail(label, "'checkpoint_every' and 'log_every' must be positive, 'sample_every' 0 or more");
   for (double p : {config.layout_dropout, config.style_dropout, config.gsd_dropout, config.blur_probability,
-                   config.noise_probability})
+                   config.noise_probability, config.blotch_probability})
     if (!(p >= 0 && p <= 1)) fail(label, "dropout and degradation probabilities must be in [0, 1]");
   if (!(config.blur_sigma[0] >= 0 && config.blur_sigma[0] <= config.blur_sigma[1] && config.blur_sigma[1] <= 8))
     fail(label, "'degrade.blur_sigma' must be [low, high] with 0 <= low <= high <= 8");
   if (!(config.noise_sigma >= 0 && config.noise_sigma <= 1)) fail(label, "'degrade.noise_sigma' must be in [0, 1]");
+  if (!(config.blotch_sigma >= 0 && config.blotch_sigma <= 1)) fail(label, "'degrade.blotch_sigma' must be in [0, 1]");
+  if (!(config.blotch_scale > 0 && config.blotch_scale <= 8))
+    fail(label, "'degrade.blotch_scale' must be in (0, 8] low-resolution pixels");
   for (double w : {config.adversarial_weight, config.feature_matching_weight, config.low_pass_weight,
                    config.pixel_weight})
     if (!(w >= 0 && w <= 1000)) fail(label, "loss weights must be in [0, 1000]");

@@ -39,6 +39,13 @@ struct DetailTrainConfig {
   std::array<double, 2> blur_sigma{0.3, 1.0};
   double noise_probability = 0.3;
   double noise_sigma = 0.02;
+  // Blotches: Gaussian noise blurred by blotch_scale low-resolution pixels, of a standard
+  // deviation up to blotch_sigma, with blotch_probability. A small diffusion network's output
+  // is blotchy at that scale where photos are smooth; a decoder that has seen blotches on
+  // smooth photos does not draw them as structure.
+  double blotch_probability = 0.0;
+  double blotch_sigma = 0.05;
+  double blotch_scale = 1.5;
   // Loss weights: least-squares adversarial, discriminator feature matching (L1), the L1 of the
   // low-pass difference to the real image (through the decoder's own input operator: area
   // average and input_blur), and the plain pixel L1.

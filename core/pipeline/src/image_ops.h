@@ -77,9 +77,11 @@ Plane masked_box_mean(const Plane& plane, const Plane& weight, int radius,
 // - variation: detail below a box of 2 radius, in luma and two colour-difference channels, is
 //   scaled down (never up, at most to 20 %) where the generated area varies more than the real
 //   pixels near it;
-// - grain: when the generated pixels carry more fine variation (the residual of a 5 x 5 box
-//   blur) than the real ones around them, it is reduced to the surroundings' level.
-// Only pixels with mask > 0 change. Returns the fraction of generated grain removed (0 - 1).
+// - grain: when the generated pixels carry more fine variation than the real ones around them,
+//   it is reduced to the surroundings' level, first the finest (the residual of a 3 x 3 box
+//   blur), then all below 5 x 5 pixels.
+// Only pixels with mask > 0 change. Returns the fraction of the generated grain below 5 x 5
+// pixels that was removed (0 - 1).
 double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& known,
                  const Plane& mask, int radius);
 

@@ -414,6 +414,42 @@ TEST(ImageOps, HarmoniseLeavesAMatchingAreaNearlyAlone) {
   EXPECT_EQ(all.generated[0].data, untouched[0].data);
 }
 
+TEST(ImageOps, HarmoniseMatchesTheSharpnessOfASoftPhoto) {
+  // Real pixels: soft texture (noise smoothed over 3 x 3 pixels, as a slightly blurred photo);
+  // generated: crisp pixel noise with about the same variation below 5 x 5 pixels. Matching
+  // that scale alone would leave the fill crisper than the photo pixel to pixel.
+  HarmoniseCase t = harmonise_case(0.0, 0.0);
+  const int w = 96, h = 96;
+  Noise noise{7u};
+  Plane raw(w, h);
+  for (auto& v : raw.data) v = noise();
+  Plane soft(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      double sum = 0;
+      int count = 0;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx)
+          if (x + dx >= 0 && x + dx < w && y + dy >= 0 && y + dy < h) sum += raw.at(x + dx, y + dy), ++count;
+      soft.at(x, y) = static_cast<float>(0.3 * sum / count);
+    }
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float m = t.mask.at(x, y);
+        t.known[c].at(x, y) += soft.at(x, y);
+        t.generated[c].at(x, y) = m * (t.known[c].at(x, y) - soft.at(x, y) + 0.12f * raw.at((x * 7) % w, (y * 5) % h)) +
+                                  (1 - m) * t.known[c].at(x, y);
+      }
+  const double real = fine_grain(t.known[1], 8, 88, 8, 24);
+  const double before = fine_grain(t.generated[1], 40, 56, 40, 56);
+  ASSERT_GT(before, 2.0 * real) << "the case needs a fill crisper than the photo";
+  harmonise(t.generated, t.known, t.mask, 8);
+  const double after = fine_grain(t.generated[1], 40, 56, 40, 56);
+  EXPECT_LT(after, 1.35 * real) << real << ": " << before << " -> " << after;
+  EXPECT_GT(after, 0.5 * real) << real << ": " << before << " -> " << after;
+}
+
 TEST(ImageOps, HarmoniseCalmsBlotchyColourOnACalmSurface) {
   // Calm real surface (dark water); generated area with colour blotches of about 12 px.
   HarmoniseCase t = harmonise_case(0.0, 0.0);

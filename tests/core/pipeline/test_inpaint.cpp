@@ -416,8 +416,11 @@ TEST(Inpaint, DefaultModelContinuesTheSurroundingsWithoutAVisibleSeam) {
   const double full_step = seam_step(full, 256, 80, 176);
   const double plain_step = seam_step(plain, 256, 80, 176);
   std::cout << "seam step: real " << real_step << ", plain " << plain_step << ", harmonised " << full_step << "\n";
-  EXPECT_LT(full_step, plain_step * 0.6);
-  EXPECT_LT(full_step, real_step * 2.0 + 2.0);
+  // Harmonised, the seam is no more visible than the photo's own colour steps across the same
+  // lines, and clearly less than without harmonising (model 0.4.0: 11.5 against 19.2; since the
+  // detail decoder of 0.5.0 the plain fill is itself closer, 10.8 against 16.1).
+  EXPECT_LT(full_step, plain_step * 0.75);
+  EXPECT_LT(full_step, real_step);
 
   // The tree line on the right goes on into the square; the left stays open ground.
   const double left = greenness(full, 256, 84, 112, 84, 172), right = greenness(full, 256, 144, 172, 84, 172);

@@ -727,7 +727,7 @@ double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& kn
         if (where.data[i] > 0) energy += double(r.data[i]) * r.data[i], ++count;
       if (residual) (*residual)[c] = std::move(r);
     }
-    return count > 0 ? std::sqrt(energy / count) : 0.0;
+    return count > 0 ? std::sqrt(energy / count) : -1.0;  // -1: no pixels to measure
   };
   Plane real_near(w, h);
   for (size_t i = 0; i < n; ++i) real_near.data[i] = outside.data[i] > 0 && near_region.data[i] > 0 ? 1.f : 0.f;
@@ -737,7 +737,7 @@ double harmonise(std::array<Plane, 3>& generated, const std::array<Plane, 3>& kn
     std::array<Plane, 3> residual;
     const double g = grain_energy(generated, core, radius, &residual);
     const double r = grain_energy(known, real_near, radius, nullptr);
-    if (g <= 0 || g <= r) continue;
+    if (g <= 0 || r < 0 || g <= r) continue;
     const double cut = std::min(0.9, 1.0 - r / g);
     for (int c = 0; c < 3; ++c)
       for (size_t i = 0; i < n; ++i)

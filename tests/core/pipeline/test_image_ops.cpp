@@ -423,16 +423,8 @@ TEST(ImageOps, HarmoniseMatchesTheSharpnessOfASoftPhoto) {
   Noise noise{7u};
   Plane raw(w, h);
   for (auto& v : raw.data) v = noise();
-  Plane soft(w, h);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      double sum = 0;
-      int count = 0;
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx)
-          if (x + dx >= 0 && x + dx < w && y + dy >= 0 && y + dy < h) sum += raw.at(x + dx, y + dy), ++count;
-      soft.at(x, y) = static_cast<float>(0.3 * sum / count);
-    }
+  Plane soft = masked_box_mean(raw, Plane(w, h, 1.f), 1);
+  for (auto& v : soft.data) v *= 0.3f;
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
